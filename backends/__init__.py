@@ -1,0 +1,27 @@
+"""One module per target (cpu, cuda, triton): detection, device facts, build and timing hooks.
+
+May import ``bench_tasks`` only.
+"""
+
+from __future__ import annotations
+
+from kernelwright.backends.base import Backend, BackendStatus
+from kernelwright.backends.cpu import CpuBackend
+from kernelwright.backends.cuda import CudaBackend
+from kernelwright.backends.triton import TritonBackend
+
+BACKENDS: dict[str, type[Backend]] = {"cpu": CpuBackend, "cuda": CudaBackend, "triton": TritonBackend}
+
+
+class UnknownBackend(ValueError):
+    """A backend name that kernelwright does not know."""
+
+
+def get_backend(name: str) -> Backend:
+    try:
+        return BACKENDS[name]()
+    except KeyError:
+        raise UnknownBackend(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})") from None
+
+
+__all__ = ["BACKENDS", "Backend", "BackendStatus", "UnknownBackend", "get_backend"]

@@ -1,0 +1,26 @@
+"""Task format, loader, shipped suites and task linting.
+
+Imports nothing else from kernelwright: every other layer builds on it.
+"""
+
+from kernelwright.bench_tasks.task import (
+    CATEGORIES,
+    Task,
+    TaskError,
+    list_suites,
+    load_suite,
+    load_task,
+    resolve_task,
+    suite_dir,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "Task",
+    "TaskError",
+    "list_suites",
+    "load_suite",
+    "load_task",
+    "resolve_task",
+    "suite_dir",
+]

@@ -1,0 +1,263 @@
+"""The task format: KernelBench files plus optional keyword configs, tolerances and metadata.
+
+A task file defines ``class Model(nn.Module)``, ``get_inputs()`` and ``get_init_inputs()``.
+Optional module-level extensions: keyword parameters with defaults on ``get_inputs`` /
+``get_init_inputs`` (the defaults are the benchmark configuration), ``CONFIGS`` (more configs),
+``sample_config(rng)`` (random configs), ``CATEGORY``, ``ATOL``, ``RTOL`` and ``BACKWARD``.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import inspect
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+CATEGORIES = (
+    "activation",
+    "broadcast",
+    "conv",
+    "full_arch",
+    "fusion",
+    "loss",
+    "math",
+    "matmul",
+    "norm",
+    "optimizer",
+    "pooling",
+    "index",
+    "resize",
+    "reduce",
+    "attention",
+)
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+
+
+class TaskError(ValueError):
+    """A task file, suite or override that cannot be used; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One benchmark problem: a task file, its overrides, and what its module declares."""
+
+    id: str
+    path: Path
+    source: str
+    category: str | None = None
+    atol: float | None = None
+    rtol: float | None = None
+    backward: bool = False
+    overrides: dict[str, Any] = field(default_factory=dict)
+    default_config: dict[str, Any] = field(default_factory=dict)
+    configs: list[dict[str, Any]] = field(default_factory=list)
+    has_sampler: bool = False
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    @property
+    def source_hash(self) -> str:
+        text = self.source + repr(sorted(self.overrides.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def module(self) -> ModuleType:
+        """Execute the task file in a fresh module, with ``--set`` overrides applied."""
+        return load_task_module(self.path, self.overrides)
+
+    def correctness_configs(self, rng: random.Random, n_sampled: int) -> list[dict[str, Any]]:
+        """The default config, every listed config, then ``n_sampled`` drawn by the task's sampler."""
+        chosen = [dict(self.default_config)]
+        for cfg in self.configs:
+            full = {**self.default_config, **cfg}
+            if full not in chosen:
+                chosen.append(full)
+        if self.has_sampler and n_sampled > 0:
+            sampler = self.module().sample_config
+            for _ in range(n_sampled):
+                drawn = sampler(rng)
+                if not isinstance(drawn, dict):
+                    raise TaskError(f"{self.id}: sample_config must return a dict, got {type(drawn).__name__}")
+                chosen.append({**self.default_config, **drawn})
+        return chosen
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "category": self.category,
+            "atol": self.atol,
+            "rtol": self.rtol,
+            "backward": self.backward,
+            "overrides": self.overrides,
+            "default_config": self.default_config,
+            "configs": self.configs,
+            "has_sampler": self.has_sampler,
+        }
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """Parse ``NAME=VALUE`` strings (values as Python literals where they parse)."""
+    result: dict[str, Any] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise TaskError(f"--set expects NAME=VALUE, got {pair!r}")
+        result[name] = _parse_value(value.strip())
+    return result
+
+
+_module_counter = 0
+
+
+def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> ModuleType:
+    """Run a task file as a fresh module and apply overrides to its module-level globals."""
+    global _module_counter
+    _module_counter += 1
+    name = f"kernelwright_task_{_module_counter}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise TaskError(f"cannot load task file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise TaskError(f"task file {path} failed to import: {type(exc).__name__}: {exc}") from exc
+    for attr in ("Model", "get_inputs", "get_init_inputs"):
+        if not hasattr(module, attr):
+            raise TaskError(f"task file {path} defines no {attr}")
+    for key, value in (overrides or {}).items():
+        current = getattr(module, key, None)
+        if current is None or key.startswith("_") or not isinstance(current, (int, float, str, bool, tuple, list)):
+            raise TaskError(f"--set {key}: {path.name} has no module-level number or string named {key}")
+        if isinstance(current, (int, float)) and not isinstance(value, (int, float)):
+            raise TaskError(f"--set {key}={value!r}: expected a number")
+        setattr(module, key, value)
+    return module
+
+
+def _keyword_defaults(fn: Callable[..., Any]) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.default is inspect.Parameter.empty:
+            raise TaskError(f"{fn.__name__}() parameter {param.name!r} needs a default (the benchmark config)")
+        defaults[param.name] = param.default
+    return defaults
+
+
+def call_with_config(fn: Callable[..., Any], config: dict[str, Any]) -> Any:
+    """Call ``fn`` with the keys of ``config`` that its signature accepts."""
+    params = inspect.signature(fn).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return fn(**config)
+    return fn(**{k: v for k, v in config.items() if k in params})
+
+
+def load_task(path: Path | str, task_id: str | None = None, overrides: dict[str, Any] | None = None) -> Task:
+    """Load one task file and read its metadata."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise TaskError(f"task file not found: {path}")
+    overrides = dict(overrides or {})
+    module = load_task_module(path, overrides)
+    default_config = {
+        **_keyword_defaults(module.get_init_inputs),
+        **_keyword_defaults(module.get_inputs),
+    }
+    configs = list(getattr(module, "CONFIGS", []) or [])
+    for cfg in configs:
+        if not isinstance(cfg, dict):
+            raise TaskError(f"{path.name}: CONFIGS must be a list of dicts")
+        unknown = set(cfg) - set(default_config)
+        if unknown:
+            raise TaskError(f"{path.name}: CONFIGS entry names unknown parameters {sorted(unknown)}")
+    category = getattr(module, "CATEGORY", None)
+    if category is not None and category not in CATEGORIES:
+        raise TaskError(f"{path.name}: CATEGORY {category!r} is not one of {', '.join(CATEGORIES)}")
+
+    def _tol(name: str) -> float | None:
+        value = getattr(module, name, None)
+        if value is None:
+            return None
+        if not isinstance(value, (int, float)) or value < 0:
+            raise TaskError(f"{path.name}: {name} must be a non-negative number")
+        return float(value)
+
+    return Task(
+        id=task_id or str(path),
+        path=path,
+        source=path.read_text(),
+        category=category,
+        atol=_tol("ATOL"),
+        rtol=_tol("RTOL"),
+        backward=bool(getattr(module, "BACKWARD", False)),
+        overrides=overrides,
+        default_config=default_config,
+        configs=configs,
+        has_sampler=callable(getattr(module, "sample_config", None)),
+    )
+
+
+def suite_dir(suite: str) -> Path:
+    """The folder of a shipped suite id, or the folder itself when ``suite`` is a path."""
+    candidate = Path(suite)
+    if candidate.is_dir():
+        return candidate.resolve()
+    shipped = SUITES_DIR / suite
+    if shipped.is_dir():
+        return shipped
+    known = ", ".join(list_suites()) or "none"
+    raise TaskError(f"unknown suite {suite!r} (shipped suites: {known}; or pass a folder of task files)")
+
+
+def list_suites() -> list[str]:
+    return sorted(p.name for p in SUITES_DIR.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+def _task_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def load_suite(suite: str, overrides: dict[str, Any] | None = None) -> list[Task]:
+    """Every task of a shipped suite or of a folder of task files, in file-name order."""
+    folder = suite_dir(suite)
+    shipped = folder.parent == SUITES_DIR
+    tasks = []
+    for path in _task_files(folder):
+        task_id = f"{folder.name}/{path.stem}" if shipped else str(path)
+        tasks.append(load_task(path, task_id, overrides))
+    if not tasks:
+        raise TaskError(f"suite {suite!r} holds no task files")
+    return tasks
+
+
+def resolve_task(ref: str, overrides: dict[str, Any] | None = None) -> Task:
+    """A task from a shipped id (``smoke/relu``) or a path to a task file."""
+    path = Path(ref)
+    if path.suffix == ".py" and path.is_file():
+        return load_task(path, str(path.resolve()), overrides)
+    suite, sep, stem = ref.partition("/")
+    if sep and (SUITES_DIR / suite / f"{stem}.py").is_file():
+        return load_task(SUITES_DIR / suite / f"{stem}.py", ref, overrides)
+    raise TaskError(f"unknown task {ref!r}: give a shipped id like smoke/relu or a path to a task file")

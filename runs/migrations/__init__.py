@@ -1,0 +1,1 @@
+"""Alembic migrations of the run store, applied by ``Store`` when it opens a database."""

@@ -1,0 +1,1 @@
+"""Forward-only revisions of the run store schema, oldest first."""

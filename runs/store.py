@@ -1,0 +1,560 @@
+"""The run store: every run, candidate, evaluation, timing sample and LLM call, in one database.
+
+The parent process is the only writer. An evaluation is committed as ``running`` before its child
+starts and finished in one transaction after, so a killed run loses nothing it reported as done
+and a resumed run redoes only what was in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from kernelwright.runs.database import StoreError, open_database, redact, resolve_db_url
+from kernelwright.runs.models import (
+    RUN_STATUSES,
+    Candidate,
+    Evaluation,
+    LLMCall,
+    Run,
+    TimingSample,
+    utcnow,
+)
+
+Pick = Literal["latest", "best"]
+EXPORT_FORMAT = "kernelwright.results/1"
+
+
+def finite(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by None, so that it is strict JSON everywhere."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
+
+
+def source_hash(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run with the counts that listings and leaderboards show."""
+
+    id: int
+    label: str
+    suite: str
+    backend: str
+    model: str | None
+    strategy: str | None
+    status: str
+    created: datetime
+    finished: datetime | None
+    options: dict[str, Any] = field(default_factory=dict)
+    tasks: int = 0
+    correct: int = 0
+    evaluations: int = 0
+    cost_usd: float | None = None
+    last_activity: datetime | None = None
+
+    @property
+    def wall_s(self) -> float | None:
+        """Seconds from creation to the end of the run (or its last finished evaluation)."""
+        end = self.finished or self.last_activity
+        return (end - self.created).total_seconds() if end else None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(created=_iso(self.created), finished=_iso(self.finished))
+        data.update(last_activity=_iso(self.last_activity), wall_s=self.wall_s)
+        return data
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """The evaluation that stands for one task of a run, with its verdict record and source."""
+
+    run_id: int
+    task_id: str
+    evaluation_id: int
+    candidate_id: int
+    status: str
+    correct: bool
+    record: dict[str, Any]
+    source: str = ""
+    category: str | None = None
+    speedup_eager: float | None = None
+    speedup_compile: float | None = None
+    candidate_ms: float | None = None
+    eager_ms: float | None = None
+    environment: dict[str, Any] | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+
+    @property
+    def device(self) -> str:
+        env_device = (self.environment or {}).get("device")
+        return str(env_device or self.record.get("device") or "unknown")
+
+    def verdict(self) -> Any:
+        """The stored record as a ``kernelwright.verifier.verdict.Verdict``."""
+        from kernelwright.verifier.verdict import Verdict
+
+        return Verdict.from_json(self.record)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(started=_iso(self.started), finished=_iso(self.finished))
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskResult:
+        known = set(cls.__dataclass_fields__)
+        values = {k: v for k, v in data.items() if k in known}
+        values.update(
+            started=_parse_time(data.get("started")), finished=_parse_time(data.get("finished"))
+        )
+        return cls(**values)
+
+
+def _summary_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The evaluation columns that reports filter and sort on, read from a verdict record."""
+    timing = record.get("timing") or {}
+    speedup = record.get("speedup") or {}
+    extra = record.get("extra") or {}
+    return {
+        "status": record.get("status"),
+        "correct": record.get("status") == "correct",
+        "device": record.get("device"),
+        "speedup_eager": speedup.get("eager"),
+        "speedup_compile": speedup.get("compile"),
+        "candidate_ms": timing.get("candidate_ms"),
+        "eager_ms": timing.get("eager_ms"),
+        "compile_ms": timing.get("compile_ms"),
+        "environment": extra.get("environment"),
+    }
+
+
+def _sample_rows(evaluation_id: int, record: dict[str, Any]) -> list[dict[str, Any]]:
+    detail = (record.get("extra") or {}).get("timing_detail") or {}
+    kinds = {
+        "candidate": (record.get("timing") or {}).get("samples"),
+        "eager": detail.get("eager_samples"),
+        "compile": detail.get("compile_samples"),
+    }
+    rows = []
+    for kind, samples in kinds.items():
+        for idx, ms in enumerate(samples or []):
+            if ms is not None:
+                rows.append({"evaluation_id": evaluation_id, "kind": kind, "idx": idx, "ms": ms})
+    return rows
+
+
+def _pick(candidates: list[tuple[int, bool, float | None]], pick: Pick) -> int:
+    """The evaluation id that stands for a task: the latest, or the fastest correct one."""
+    if pick == "best":
+        correct = [c for c in candidates if c[1]]
+        if correct:
+            return max(correct, key=lambda c: (c[2] if c[2] is not None else -math.inf, c[0]))[0]
+    return max(c[0] for c in candidates)
+
+
+class Store:
+    """A connection to the run store; opening it applies any pending migrations."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = resolve_db_url(url)
+        self.engine = open_database(self.url, migrate=migrate)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Store({redact(self.url)!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- writing -------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        label: str,
+        suite: str,
+        backend: str,
+        model: str | None = None,
+        strategy: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> int:
+        """Record a new run in state ``running`` and return its id."""
+        run = Run(
+            label=label,
+            suite=suite,
+            backend=backend,
+            model=model,
+            strategy=strategy,
+            status="running",
+            options=finite(dict(options or {})),
+        )
+        with self._transaction() as session:
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def add_candidate(
+        self,
+        run_id: int,
+        task_id: str,
+        source: str,
+        backend: str,
+        origin: str = "file",
+        parent_id: int | None = None,
+    ) -> int:
+        """Record a candidate source; the same source for the same task and run is stored once."""
+        digest = source_hash(source)
+        with self._transaction() as session:
+            existing = session.scalar(
+                select(Candidate.id).where(
+                    Candidate.run_id == run_id,
+                    Candidate.task_id == task_id,
+                    Candidate.source_hash == digest,
+                )
+            )
+            if existing is not None:
+                return existing
+            candidate = Candidate(
+                run_id=run_id,
+                task_id=task_id,
+                source=source,
+                source_hash=digest,
+                backend=backend,
+                origin=origin,
+                parent_id=parent_id,
+            )
+            session.add(candidate)
+            session.flush()
+            return candidate.id
+
+    def begin_evaluation(
+        self, run_id: int, candidate_id: int, task_id: str, category: str | None = None
+    ) -> int:
+        """Commit an evaluation in state ``running``; call before the child process starts."""
+        evaluation = Evaluation(
+            run_id=run_id,
+            candidate_id=candidate_id,
+            task_id=task_id,
+            category=category,
+            state="running",
+            correct=False,
+        )
+        with self._transaction() as session:
+            session.add(evaluation)
+            session.flush()
+            return evaluation.id
+
+    def finish_evaluation(self, evaluation_id: int, record: dict[str, Any]) -> None:
+        """Store a verdict record, its summary columns and every raw timing sample, atomically."""
+        record = finite(record)
+        with self._transaction() as session:
+            evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
+            if evaluation is None:
+                raise StoreError(f"no evaluation {evaluation_id} in the run store")
+            if evaluation.state != "running":
+                raise StoreError(f"evaluation {evaluation_id} is {evaluation.state}, not running")
+            for name, value in _summary_columns(record).items():
+                setattr(evaluation, name, value)
+            category = (record.get("extra") or {}).get("category")
+            evaluation.category = category or evaluation.category
+            evaluation.verdict = record
+            evaluation.state = "done"
+            evaluation.finished = utcnow()
+            rows = _sample_rows(evaluation_id, record)
+            if rows:
+                session.execute(insert(TimingSample), rows)
+
+    def finish_run(self, run_id: int, status: str = "finished") -> None:
+        """Mark a run ``finished`` or ``interrupted``."""
+        if status not in RUN_STATUSES or status == "running":
+            raise StoreError(f"a run ends as finished or interrupted, not {status!r}")
+        with self._transaction() as session:
+            run = self._run(session, run_id)
+            run.status = status
+            run.finished = utcnow()
+
+    def resume_run(self, run_id: int) -> set[str]:
+        """Reopen a run: abandon evaluations a killed process left running; return the done tasks."""
+        with self._transaction() as session:
+            run = self._run(session, run_id)
+            run.status = "running"
+            run.finished = None
+            session.execute(
+                update(Evaluation)
+                .where(Evaluation.run_id == run_id, Evaluation.state == "running")
+                .values(state="abandoned", finished=utcnow())
+            )
+        return self.finished_tasks(run_id)
+
+    def record_llm_call(
+        self,
+        run_id: int,
+        *,
+        role: str,
+        provider: str,
+        model: str,
+        prompt: str,
+        response: str,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        cost_usd: float | None = None,
+        latency_s: float | None = None,
+        candidate_id: int | None = None,
+    ) -> int:
+        """Record one LLM request and its reply, usage, cost and latency."""
+        call = LLMCall(
+            run_id=run_id,
+            candidate_id=candidate_id,
+            role=role,
+            provider=provider,
+            model=model,
+            prompt=prompt,
+            response=response,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=cost_usd,
+            latency_s=latency_s,
+        )
+        with self._transaction() as session:
+            session.add(call)
+            session.flush()
+            return call.id
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _run(self, session: Session, run_id: int) -> Run:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise StoreError(f"no run {run_id} in the run store {redact(self.url)}")
+        return run
+
+    def finished_tasks(self, run_id: int) -> set[str]:
+        """Tasks of the run that have a done evaluation (a resumed run skips them)."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Evaluation.task_id)
+                .where(Evaluation.run_id == run_id, Evaluation.state == "done")
+                .distinct()
+            )
+            return set(rows)
+
+    def list_runs(self, run_ids: Iterable[int] | None = None) -> list[RunInfo]:
+        """Runs (all, or those named) in creation order, with task, correctness and cost counts."""
+        done = Evaluation.state == "done"
+        evaluations = (
+            select(
+                Evaluation.run_id.label("run_id"),
+                func.count(func.distinct(case((done, Evaluation.task_id)))).label("tasks"),
+                func.count(
+                    func.distinct(case((done & Evaluation.correct, Evaluation.task_id)))
+                ).label("correct"),
+                func.count(case((done, Evaluation.id))).label("evaluations"),
+                func.max(Evaluation.finished).label("last_activity"),
+            )
+            .group_by(Evaluation.run_id)
+            .subquery()
+        )
+        costs = (
+            select(LLMCall.run_id.label("run_id"), func.sum(LLMCall.cost_usd).label("cost"))
+            .group_by(LLMCall.run_id)
+            .subquery()
+        )
+        query = (
+            select(Run, evaluations, costs.c.cost)
+            .outerjoin(evaluations, evaluations.c.run_id == Run.id)
+            .outerjoin(costs, costs.c.run_id == Run.id)
+            .order_by(Run.id)
+        )
+        if run_ids is not None:
+            query = query.where(Run.id.in_(list(run_ids)))
+        with self._sessions() as session:
+            rows = session.execute(query).all()
+        return [self._run_info(row) for row in rows]
+
+    @staticmethod
+    def _run_info(row: Any) -> RunInfo:
+        run: Run = row[0]
+        last = row.last_activity
+        # An aggregate over a typed column skips the type's result processing on some dialects.
+        if isinstance(last, str):
+            last = datetime.fromisoformat(last)
+        if last is not None and last.tzinfo is None:
+            last = last.replace(tzinfo=run.created.tzinfo)
+        return RunInfo(
+            id=run.id,
+            label=run.label,
+            suite=run.suite,
+            backend=run.backend,
+            model=run.model,
+            strategy=run.strategy,
+            status=run.status,
+            created=run.created,
+            finished=run.finished,
+            options=dict(run.options or {}),
+            tasks=row.tasks or 0,
+            correct=row.correct or 0,
+            evaluations=row.evaluations or 0,
+            cost_usd=row.cost,
+            last_activity=last,
+        )
+
+    def get_run(self, run_id: int) -> RunInfo:
+        """One run; raises ``StoreError`` when the store holds no run with that id."""
+        runs = self.list_runs([run_id])
+        if not runs:
+            raise StoreError(f"no run {run_id} in the run store {redact(self.url)}")
+        return runs[0]
+
+    def run_results(self, run_id: int, pick: Pick = "latest") -> list[TaskResult]:
+        """One done evaluation per task, sorted by task id: the latest, or the fastest correct."""
+        with self._sessions() as session:
+            self._run(session, run_id)
+            done = session.execute(
+                select(
+                    Evaluation.task_id, Evaluation.id, Evaluation.correct, Evaluation.speedup_eager
+                ).where(Evaluation.run_id == run_id, Evaluation.state == "done")
+            ).all()
+            by_task: dict[str, list[tuple[int, bool, float | None]]] = {}
+            for task_id, eval_id, correct, speedup in done:
+                by_task.setdefault(task_id, []).append((eval_id, correct, speedup))
+            chosen = [_pick(evals, pick) for evals in by_task.values()]
+            rows = session.execute(
+                select(Evaluation, Candidate.source)
+                .join(Candidate, Candidate.id == Evaluation.candidate_id)
+                .where(Evaluation.id.in_(chosen))
+            ).all()
+        results = [_task_result(evaluation, source) for evaluation, source in rows]
+        return sorted(results, key=lambda r: r.task_id)
+
+    def timing_samples(self, evaluation_id: int) -> dict[str, list[float]]:
+        """The raw samples of one evaluation by kind (candidate, eager, compile), in order."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(TimingSample.kind, TimingSample.ms)
+                .where(TimingSample.evaluation_id == evaluation_id)
+                .order_by(TimingSample.kind, TimingSample.idx)
+            ).all()
+        samples: dict[str, list[float]] = {}
+        for kind, ms in rows:
+            samples.setdefault(kind, []).append(ms)
+        return samples
+
+    def evaluation_states(self, run_id: int) -> dict[str, int]:
+        """How many evaluations of the run are running, done and abandoned."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(Evaluation.state, func.count())
+                .where(Evaluation.run_id == run_id)
+                .group_by(Evaluation.state)
+            ).all()
+        return {state: count for state, count in rows}
+
+    # -- exporting -----------------------------------------------------------------------
+
+    def export_jsonl(self, run_id: int, path: Path | str, pick: Pick = "latest") -> int:
+        """Write one JSON line per task (run facts, verdict record, source); return the count."""
+        run = self.get_run(run_id).to_json()
+        run_facts = {k: run[k] for k in ("id", "label", "suite", "backend", "model", "strategy")}
+        results = self.run_results(run_id, pick)
+        with Path(path).open("w", encoding="utf-8") as out:
+            for result in results:
+                line = {"format": EXPORT_FORMAT, "run": run_facts, **result.to_json()}
+                out.write(json.dumps(line, sort_keys=True, allow_nan=False) + "\n")
+        return len(results)
+
+    def export_sources(self, run_id: int, folder: Path | str, pick: Pick = "best") -> list[Path]:
+        """Write each task's kernel as ``<task stem>.py``: a folder usable as a solutions set."""
+        results = self.run_results(run_id, pick)
+        names: dict[str, str] = {}
+        for result in results:
+            name = Path(result.task_id).stem + ".py"
+            if name in names:
+                raise StoreError(f"tasks {names[name]} and {result.task_id} share the file name {name}")
+            names[name] = result.task_id
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, result in zip(names, results, strict=True):
+            path = target / name
+            path.write_text(result.source, encoding="utf-8")
+            written.append(path)
+        return written
+
+
+def _task_result(evaluation: Evaluation, source: str) -> TaskResult:
+    record = dict(evaluation.verdict or {})
+    category = evaluation.category or (record.get("extra") or {}).get("category")
+    return TaskResult(
+        run_id=evaluation.run_id,
+        task_id=evaluation.task_id,
+        evaluation_id=evaluation.id,
+        candidate_id=evaluation.candidate_id,
+        status=evaluation.status or "infra_error",
+        correct=evaluation.correct,
+        record=record,
+        source=source,
+        category=category,
+        speedup_eager=evaluation.speedup_eager,
+        speedup_compile=evaluation.speedup_compile,
+        candidate_ms=evaluation.candidate_ms,
+        eager_ms=evaluation.eager_ms,
+        environment=evaluation.environment,
+        started=evaluation.started,
+        finished=evaluation.finished,
+    )
+
+
+def read_jsonl(path: Path | str) -> list[TaskResult]:
+    """Task results from a file written by ``Store.export_jsonl``."""
+    results = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            results.append(TaskResult.from_json(data))
+        except (ValueError, TypeError) as exc:
+            raise StoreError(f"{path}:{number}: not a kernelwright results line ({exc})") from None
+    return results

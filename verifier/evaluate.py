@@ -1,0 +1,406 @@
+"""``evaluate``: the parent's side of one verdict, phase by phase.
+
+static guards (here) -> compile (child, no device) -> correctness (child) -> timing (child,
+and a trusted child for the eager and torch.compile baselines) -> the decision (here).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kernelwright.backends import Backend, get_backend
+from kernelwright.backends.base import BackendStatus
+from kernelwright.bench_tasks.task import Task, TaskError
+from kernelwright.verifier import reference as ref
+from kernelwright.verifier import sandbox
+from kernelwright.verifier.guards import static_guards, trace_violations
+from kernelwright.verifier.timing import summarize
+from kernelwright.verifier.verdict import Finding, TimingResult, Verdict
+
+# Flagged when a candidate beats eager by more than this on a meaningful timing (E18).
+IMPLAUSIBLE_SPEEDUP = 50.0
+
+
+@dataclass
+class EvalOptions:
+    """How one evaluation runs; the CLI fills it from Settings."""
+
+    cache_dir: Path
+    timeout: float = 300.0
+    compile_only: bool = False
+    sandbox: str = "auto"
+    warmup_ms: float = 25.0
+    rep_ms: float = 100.0
+    trials: int = 2
+    sampled_configs: int = 2
+    compile_baseline: bool = True
+    timing: bool = True
+    input_sets: int = 3
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    keep_scratch: bool = False
+
+
+class _Stop(Exception):
+    """Ends an evaluation early with a status and a one-line reason."""
+
+    def __init__(self, status: str, reason: str, violations: list[Finding] | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.violations = violations or []
+
+
+_BASELINES: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+class Evaluation:
+    """State of one evaluation: the candidate, its scratch space and what each phase found."""
+
+    def __init__(self, task: Task, source: str, backend: Backend, status: BackendStatus, options: EvalOptions) -> None:
+        self.task = task
+        self.source = source
+        self.backend = backend
+        self.options = options
+        self.level = sandbox.choose_level(options.sandbox)
+        self.device = backend.device()
+        self.verdict = Verdict(task=task.id, backend=backend.name, device=status.device, status="correct")
+        self.verdict.timing.meaningful = status.timing_meaningful
+        self.verdict.extra.update(sandbox=self.level, category=task.category, phases={})
+        self.root = options.cache_dir / "scratch" / uuid.uuid4().hex[:12]
+        self.build_dir = options.cache_dir / "builds" / backend.build_key(source)
+        self.logs: list[str] = []
+
+    # -- children -----------------------------------------------------------------------------
+
+    def _limits(self, wall_s: float, device: bool) -> sandbox.Limits:
+        address_space = None if device else _host_memory_limit()
+        return sandbox.Limits(wall_s=wall_s, address_space_bytes=address_space)
+
+    def _env(self, phase: str, scratch: Path, trusted: bool) -> dict[str, str]:
+        env = {k: v for k, v in _passthrough_env().items()}
+        env.update(
+            HOME=str(scratch),
+            TMPDIR=str(scratch / "tmp"),
+            PYTHONDONTWRITEBYTECODE="1",
+            PYTHONUNBUFFERED="1",
+            TORCH_EXTENSIONS_DIR=str(self.build_dir / "torch_extensions"),
+            TRITON_CACHE_DIR=str(scratch / "triton"),
+            MAX_JOBS="4",
+        )
+        env.update(self.backend.child_env(phase, self.options.compile_only))
+        if phase == "compile":
+            env["CUDA_VISIBLE_DEVICES"] = ""
+        if trusted:
+            env["TORCHINDUCTOR_CACHE_DIR"] = str(self.options.cache_dir / "inductor")
+        return env
+
+    def run_phase(self, phase: str, job: dict[str, Any], files: dict[str, Any], wall_s: float, trusted: bool = False) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
+        scratch = self.root / phase
+        (scratch / "tmp").mkdir(parents=True, exist_ok=True)
+        if not trusted:
+            (scratch / "candidate.py").write_text(self.source)
+            job["candidate"] = str(scratch / "candidate.py")
+        for name, value in files.items():
+            torch.save(value, scratch / name)
+        job_path = scratch / "job.json"
+        job_path.write_text(json.dumps({**job, "mode": job.get("mode", phase)}))
+        mounts = sandbox.Mounts()
+        ext_dir = self.build_dir / "torch_extensions"
+        ext_dir.mkdir(parents=True, exist_ok=True)
+        if phase == "compile":
+            mounts.writable.append(self.build_dir)
+        else:
+            mounts.read_only.append(self.build_dir)
+        if trusted:
+            inductor = self.options.cache_dir / "inductor"
+            inductor.mkdir(parents=True, exist_ok=True)
+            sandbox.share_with_child(inductor) if self.level == "bwrap" else None
+            mounts.writable.append(inductor)
+            mounts.read_only.append(self.task.path.parent)
+        if self.level == "bwrap":
+            sandbox.prepare_scratch(scratch, self.level)
+            if phase == "compile":
+                sandbox.share_with_child(self.build_dir)
+            if self.backend.needs_gpu_nodes(phase):
+                mounts.devices.extend(sandbox.gpu_device_nodes())
+        command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker", str(job_path)]
+        device = self.backend.needs_gpu_nodes(phase)
+        child = sandbox.run_child(command, scratch=scratch, level=self.level, limits=self._limits(wall_s, device), env=self._env(phase, scratch, trusted), mounts=mounts)
+        self.verdict.extra["phases"][phase] = round(child.wall_s, 3)
+        if child.log.strip():
+            self.logs.append(f"[{phase}] {child.log.strip()}")
+        result = None
+        result_path = scratch / "result.pt"
+        if result_path.is_file():
+            try:
+                result = torch.load(result_path, weights_only=True)
+            except Exception as exc:
+                self.logs.append(f"[{phase}] unreadable result: {type(exc).__name__}: {exc}")
+            if not isinstance(result, dict):
+                result = None
+        return child, result
+
+    def _failure(self, phase: str, child: sandbox.ChildResult, result: dict[str, Any] | None, limit: float) -> None:
+        """Raise _Stop when a phase's child did not produce a usable result."""
+        if child.timed_out:
+            status = "compile_error" if phase == "compile" else "timeout"
+            raise _Stop(status, f"{phase} phase exceeded its {limit:g} s limit and was killed")
+        if result is None:
+            if child.signal:
+                raise _Stop("crashed", f"{phase} child was killed by {child.signal_name}")
+            raise _Stop("crashed", f"{phase} child exited with code {child.returncode} and left no result")
+        if not result.get("ok"):
+            status = "compile_error" if result.get("error_kind") == "compile" else "runtime_error"
+            self.logs.append(f"[{phase}] {result.get('traceback', '')}")
+            raise _Stop(status, str(result.get("error", "unknown error")).splitlines()[0][:500] if result.get("error") else "unknown error")
+
+    # -- phases -------------------------------------------------------------------------------
+
+    def static(self) -> None:
+        report = static_guards(self.source, self.backend.kernel_markers, self.backend.name)
+        if report.syntax_error:
+            raise _Stop("compile_error", report.syntax_error)
+        self.verdict.flags.extend(report.flags)
+        if report.violations:
+            raise _Stop("rejected", report.violations[0].detail, report.violations)
+
+    def make_trials(self) -> list[ref.Trial]:
+        ref_device = "cuda" if self.device.startswith("cuda") else "cpu"
+        module = self.task.module()
+        rng = random.Random(ref.derive_seed(self.options.secret, self.task.id, "configs"))
+        configs = self.task.correctness_configs(rng, self.options.sampled_configs)
+        trials = []
+        for c, config in enumerate(configs):
+            repeats = self.options.trials if c == 0 else 1
+            for r in range(repeats):
+                trials.append(ref.make_trial(module, self.task, config, self.options.secret, ("trial", c, r), ref_device))
+        return trials
+
+    def compile(self, trials: list[ref.Trial]) -> bool:
+        job = {"compile_only": self.options.compile_only and self.backend.status().state == "compile-only",
+               "init_inputs_preview": [x for x in trials[0].payload["init_inputs"] if not isinstance(x, torch.Tensor)]}
+        if any(isinstance(x, torch.Tensor) for x in trials[0].payload["init_inputs"]):
+            job["init_inputs_preview"] = []
+        child, result = self.run_phase("compile", job, {}, self.options.timeout)
+        self._failure("compile", child, result, self.options.timeout)
+        return bool(result and result.get("compiled_only"))
+
+    def correctness(self, trials: list[ref.Trial]) -> None:
+        job = {"device": self.device, "backward": self.task.backward}
+        payload = [t.payload for t in trials]
+        child, result = self.run_phase("correctness", job, {"trials.pt": payload}, self.options.timeout)
+        self._failure("correctness", child, result, self.options.timeout)
+        assert result is not None
+        got = result.get("trials", [])
+        if len(got) != len(trials):
+            raise _Stop("crashed", f"correctness child returned {len(got)} trials for {len(trials)}")
+        self._clock_check(result)
+        summary: dict[str, Any] = {"trials": len(trials), "configs": _unique(t.config for t in trials), "max_abs_err": 0.0, "max_rel_err": 0.0}
+        summary["reference_dtype"] = trials[0].reference_dtype
+        summary["eager_max_abs_err"] = max((t.eager_error or 0.0) for t in trials)
+        self.verdict.correctness = summary
+        for n, (trial, out) in enumerate(zip(trials, got, strict=True)):
+            violations = trace_violations(dict(out.get("ops", {})))
+            if violations:
+                raise _Stop("rejected", violations[0].detail, violations)
+            mutated = [i for i, (a, b) in enumerate(zip(trial.input_hashes, out.get("input_hashes", []), strict=False)) if a is not None and a != b]
+            if mutated:
+                raise _Stop("rejected", f"the candidate modified input(s) {mutated} in place", [Finding("input_mutation", f"input(s) {mutated} changed during forward (trial {n})")])
+            comparison = ref.check_outputs(self.task, trial, out["outputs_meta"], out["outputs"], self.device)
+            if comparison.ok and self.task.backward:
+                comparison = ref.check_grads(self.task, trial, out["grad_names"], out["grads_meta"], out["grads"])
+            if comparison.violations:
+                raise _Stop("rejected", comparison.reason, comparison.violations)
+            if not comparison.ok:
+                summary["failed_trial"] = {"index": n, "config": trial.config}
+                raise _Stop("incorrect", f"config {trial.config}: {comparison.reason}")
+            summary["max_abs_err"] = max(summary["max_abs_err"], comparison.max_abs_err)
+            summary["max_rel_err"] = max(summary["max_rel_err"], comparison.max_rel_err)
+
+    def _clock_check(self, result: dict[str, Any]) -> None:
+        before, after = result.get("clock_ids_before"), result.get("clock_ids_after")
+        if before != after:
+            changed = sorted(k for k in set(before or {}) | set(after or {}) if (before or {}).get(k) != (after or {}).get(k))
+            raise _Stop("rejected", f"timing functions were replaced: {', '.join(changed)}", [Finding("timer_patch", f"replaced while the candidate ran: {', '.join(changed)}")])
+
+    def timing_sets(self) -> list[ref.Trial]:
+        module = self.task.module()
+        ref_device = "cuda" if self.device.startswith("cuda") else "cpu"
+        n = max(1, self.options.input_sets)
+        return [ref.make_trial(module, self.task, dict(self.task.default_config), self.options.secret, ("timing", i), ref_device) for i in range(n)]
+
+    def _budget(self) -> dict[str, Any]:
+        if not self.verdict.timing.meaningful:
+            return {"warmup_ms": 0.0, "rep_ms": 0.0, "min_reps": 3, "max_reps": 3, "max_warmup": 1}
+        return {"warmup_ms": self.options.warmup_ms, "rep_ms": self.options.rep_ms}
+
+    def _timing_payload(self, sets: list[ref.Trial]) -> dict[str, Any]:
+        first = sets[0].payload
+        model = {k: first[k] for k in ("init_seed", "init_inputs", "state_dict")}
+        return {"model": model, "input_sets": [s.payload["inputs"] for s in sets], "grad_outputs": first["grad_outputs"]}
+
+    def timing(self, sets: list[ref.Trial]) -> None:
+        full_at = sorted(random.SystemRandom().sample(range(3, 40), 2))
+        job = {"device": self.device, "backward": self.task.backward, "budget": self._budget(), "full_output_calls": full_at}
+        started = time.monotonic()
+        child, result = self.run_phase("timing", job, {"timing.pt": self._timing_payload(sets)}, self.options.timeout)
+        wall = time.monotonic() - started
+        self._failure("timing", child, result, self.options.timeout)
+        assert result is not None
+        self._clock_check(result)
+        self._check_timed_outputs(sets, result)
+        samples = [float(s) for s in result.get("samples", [])]
+        if not samples or any(not (s > 0) for s in samples):
+            raise _Stop("rejected", "timing samples are missing or not positive", [Finding("timing_forged", "non-positive or missing samples")])
+        if sum(samples) / 1000.0 > wall:
+            raise _Stop("rejected", "reported kernel time exceeds the wall-clock time of the phase", [Finding("timing_forged", f"samples sum to {sum(samples):.1f} ms in a {wall * 1000:.1f} ms phase")])
+        median, iqr = summarize(samples)
+        self.verdict.timing.samples = samples
+        self.verdict.timing.candidate_ms = median
+        self.verdict.timing.candidate_iqr_ms = iqr
+
+    def _check_timed_outputs(self, sets: list[ref.Trial], result: dict[str, Any]) -> None:
+        """Every timed call's sampled values, some calls in full, and one call after the loop (E06)."""
+        for call_no, set_no, spots in result.get("spots", []):
+            if not (0 <= set_no < len(sets)):
+                raise _Stop("rejected", "timed call used an unknown input set", [Finding("timed_output_mismatch", f"call {call_no}")])
+            problem = ref.check_spot(self.task, sets[set_no].expected, sets[set_no].expected_meta, spots)
+            if problem:
+                raise _Stop("rejected", f"timed call {call_no} returned a wrong result: {problem}", [Finding("timed_output_mismatch", f"call {call_no} (input set {set_no}): {problem}")])
+        checks: list[tuple[str, int, list[Any]]] = [(f"timed call {i}", s, data) for i, (s, data) in dict(result.get("full_outputs", {})).items()]
+        checks.append(("the call after the timing loop", 0, result.get("final_output", [])))
+        for what, set_no, data in checks:
+            trial = sets[set_no]
+            meta = [{"type": "torch.Tensor", "has_storage": True, "dtype": str(d.dtype), "shape": list(d.shape), "device": self.device} if isinstance(d, torch.Tensor) else {"type": "missing"} for d in data]
+            comparison = ref.check_outputs(self.task, trial, meta, data, self.device)
+            if not comparison.ok:
+                raise _Stop("rejected", f"{what} returned a wrong result: {comparison.reason}", [Finding("timed_output_mismatch", f"{what}: {comparison.reason}")])
+
+    def baselines(self, sets: list[ref.Trial]) -> None:
+        key = (self.task.id, self.task.source_hash, self.backend.name, self.device, json.dumps(self._budget()), self.options.compile_baseline)
+        cached = _BASELINES.get(key)
+        if cached is None:
+            job = {
+                "mode": "timing", "reference": True, "task_path": str(self.task.path), "overrides": self.task.overrides,
+                "device": self.device, "backward": self.task.backward, "budget": self._budget(),
+                "compile_model": self.options.compile_baseline and self.verdict.timing.meaningful,
+            }
+            limit = max(self.options.timeout, 300.0)
+            child, result = self.run_phase("baseline", job, {"timing.pt": self._timing_payload(sets)}, limit, trusted=True)
+            if result is None or not result.get("ok"):
+                why = "timed out" if child.timed_out else (result or {}).get("error", f"exit {child.returncode}")
+                self.verdict.timing.note = f"eager baseline failed: {why}"
+                return
+            cached = {"eager": result.get("eager_samples") or result.get("samples", []), "compile": result.get("compile_samples", []), "compile_error": result.get("compile_error")}
+            _BASELINES[key] = cached
+        timing = self.verdict.timing
+        timing.eager_samples = [float(s) for s in cached["eager"]]
+        timing.compile_samples = [float(s) for s in cached["compile"]]
+        timing.eager_ms = summarize(timing.eager_samples)[0]
+        timing.compile_ms = summarize(timing.compile_samples)[0]
+        if cached.get("compile_error"):
+            timing.note = f"torch.compile baseline unavailable: {cached['compile_error']}"
+
+    def speedups(self) -> None:
+        t = self.verdict.timing
+        if not t.meaningful or not t.candidate_ms:
+            return
+        self.verdict.speedup = {
+            "eager": t.eager_ms / t.candidate_ms if t.eager_ms else None,
+            "compile": t.compile_ms / t.candidate_ms if t.compile_ms else None,
+        }
+        eager = self.verdict.speedup["eager"]
+        if eager is not None and eager > IMPLAUSIBLE_SPEEDUP:
+            self.verdict.flags.append(Finding("implausible_speedup", f"{eager:.1f}x over eager exceeds {IMPLAUSIBLE_SPEEDUP:g}x"))
+
+    def cleanup(self) -> None:
+        if not self.options.keep_scratch:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _unique(items: Any) -> list[Any]:
+    seen: list[Any] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _host_memory_limit() -> int | None:
+    try:
+        with open("/proc/meminfo") as info:
+            total_kb = int(info.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return int(total_kb * 1024 * 0.75)
+
+
+_PASSTHROUGH = ("PATH", "LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH", "LANG", "LC_ALL", "CC", "CXX", "TORCH_CUDA_ARCH_LIST", "OMP_NUM_THREADS")
+
+
+def _passthrough_env() -> dict[str, str]:
+    import os
+
+    return {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+
+
+def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Verdict:
+    """Decide whether ``source`` is a correct and fast ``ModelNew`` for ``task`` on ``backend``."""
+    target = get_backend(backend)
+    status = target.status()
+    if status.state == "missing" or (status.state == "compile-only" and not options.compile_only):
+        verdict = Verdict(task=task.id, backend=backend, device=status.device, status="infra_error")
+        verdict.log = f"backend {backend} cannot run here: {status.reason}"
+        return verdict
+    try:
+        ev = Evaluation(task, source, target, status, options)
+    except sandbox.SandboxError as exc:
+        return Verdict(task=task.id, backend=backend, device=status.device, status="infra_error", log=str(exc))
+    try:
+        _run(ev)
+    except _Stop as stop:
+        ev.verdict.status = stop.status
+        ev.verdict.violations.extend(stop.violations)
+        ev.logs.insert(0, stop.reason)
+    except (TaskError, sandbox.SandboxError) as exc:
+        ev.verdict.status = "infra_error"
+        ev.logs.insert(0, str(exc))
+    finally:
+        ev.cleanup()
+    if ev.verdict.status != "correct":
+        ev.verdict.speedup = {"eager": None, "compile": None}
+    ev.verdict.log = "\n".join(ev.logs)[-20000:]
+    return ev.verdict
+
+
+def _run(ev: Evaluation) -> None:
+    ev.static()
+    try:
+        trials = ev.make_trials()
+    except TaskError:
+        raise
+    except Exception as exc:
+        raise TaskError(f"the task's reference failed: {type(exc).__name__}: {exc}") from exc
+    compiled_only = ev.compile(trials)
+    if ev.options.compile_only:
+        ev.verdict.status = "compiled"
+        ev.verdict.correctness = {"compiled_only": compiled_only}
+        return
+    ev.correctness(trials)
+    if not ev.options.timing:
+        return
+    sets = ev.timing_sets()
+    ev.timing(sets)
+    ev.baselines(sets)
+    ev.speedups()

@@ -1,0 +1,242 @@
+"""The trusted side of correctness: inputs from secret seeds, float64 references, and the
+comparison of a child's raw outputs against them. Runs only in the parent.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from kernelwright.bench_tasks.task import Task, call_with_config
+from kernelwright.verifier.verdict import Finding
+
+DEFAULT_TOLERANCE = {
+    torch.float64: (1e-7, 1e-7),
+    torch.float32: (1e-4, 1e-4),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (3e-2, 3e-2),
+}
+
+
+def derive_seed(secret: bytes, *parts: object) -> int:
+    """A 63-bit seed from the per-run secret and a label, unguessable without the secret."""
+    digest = hashlib.sha256(secret + repr(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def tensor_hash(t: torch.Tensor) -> str:
+    flat = t.detach().to("cpu").contiguous().reshape(-1)
+    if flat.dtype == torch.bool:
+        flat = flat.to(torch.uint8)
+    return hashlib.sha256(flat.view(torch.uint8).numpy().tobytes()).hexdigest()
+
+
+@dataclass
+class Trial:
+    """One set of inputs for the candidate and the reference's answers for them."""
+
+    config: dict[str, Any]
+    payload: dict[str, Any]  # what the child receives: init inputs, weights, inputs, grad outputs
+    expected: list[torch.Tensor]  # reference outputs, float64 where possible, on the CPU
+    expected_meta: list[dict[str, Any]]  # dtype/shape/device of the eager model's outputs
+    expected_grads: dict[str, torch.Tensor] = field(default_factory=dict)
+    input_hashes: list[str | None] = field(default_factory=list)
+    reference_dtype: str = "float64"
+    eager_error: float | None = None
+
+
+def _as_list(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _upcast(value: Any) -> Any:
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.detach().to(torch.float64)
+    return value
+
+
+def _forward(model: torch.nn.Module, inputs: list[Any], device: str, backward: bool, grad_outputs: list[torch.Tensor] | None) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+    model = model.to(device)
+    moved = [x.detach().clone().to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
+    if backward:
+        for x in moved:
+            if isinstance(x, torch.Tensor) and x.is_floating_point():
+                x.requires_grad_(True)
+    with torch.set_grad_enabled(backward):
+        outputs = _as_list(model(*moved))
+    grads: dict[str, torch.Tensor] = {}
+    if backward:
+        wrt = [(f"input.{i}", x) for i, x in enumerate(moved) if isinstance(x, torch.Tensor) and x.requires_grad]
+        wrt += [(f"param.{n}", p) for n, p in model.named_parameters() if p.requires_grad]
+        diff = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
+        go = [g.to(device=device, dtype=o.dtype) for g, o in zip(grad_outputs or [], diff, strict=False)]
+        got = torch.autograd.grad(diff, [t for _, t in wrt], go, allow_unused=True)
+        grads = {name: g.detach().cpu() for (name, _), g in zip(wrt, got, strict=True) if g is not None}
+    return [o.detach().cpu() if isinstance(o, torch.Tensor) else o for o in outputs], grads
+
+
+def make_trial(module: Any, task: Task, config: dict[str, Any], secret: bytes, label: object, device: str) -> Trial:
+    """Draw inputs for ``config`` from a secret seed and compute the reference on them."""
+    seed = derive_seed(secret, task.id, label, "inputs")
+    init_seed = derive_seed(secret, task.id, label, "init")
+    torch.manual_seed(seed)
+    init_inputs = list(call_with_config(module.get_init_inputs, config))
+    inputs = list(call_with_config(module.get_inputs, config))
+    torch.manual_seed(init_seed)
+    model = module.Model(*init_inputs)
+    state_dict = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    eager_model = copy.deepcopy(model)
+    eager_out, _ = _forward(eager_model, inputs, device, False, None)
+    expected_meta = [
+        {"dtype": str(o.dtype), "shape": list(o.shape)} if isinstance(o, torch.Tensor) else {"type": type(o).__name__}
+        for o in eager_out
+    ]
+    grad_outputs: list[torch.Tensor] = []
+    if task.backward:
+        torch.manual_seed(derive_seed(secret, task.id, label, "grad"))
+        grad_outputs = [torch.randn(o.shape, dtype=o.dtype) for o in eager_out if isinstance(o, torch.Tensor) and o.is_floating_point()]
+    reference_dtype = "float64"
+    try:
+        ref_model = copy.deepcopy(model).to(torch.float64)
+        ref_inputs = [_upcast(x) for x in inputs]
+        ref_grad_outputs = [g.to(torch.float64) for g in grad_outputs]
+        expected, grads = _forward(ref_model, ref_inputs, device, task.backward, ref_grad_outputs)
+    except (RuntimeError, TypeError, NotImplementedError):
+        # Some models pin dtypes internally; then the task's own dtype is the best reference.
+        reference_dtype = "native"
+        expected, grads = _forward(copy.deepcopy(model), inputs, device, task.backward, grad_outputs)
+    expected = [o.to(torch.float64) if isinstance(o, torch.Tensor) and o.is_floating_point() else o for o in expected]
+    payload = {
+        "init_seed": init_seed,
+        "init_inputs": init_inputs,
+        "state_dict": state_dict,
+        "inputs": inputs,
+        "grad_outputs": grad_outputs,
+    }
+    eager_error = _max_abs_error(eager_out, expected)
+    hashes = [tensor_hash(x) if isinstance(x, torch.Tensor) else None for x in inputs]
+    return Trial(config, payload, expected, expected_meta, grads, hashes, reference_dtype, eager_error)
+
+
+def _max_abs_error(outputs: list[Any], expected: list[Any]) -> float | None:
+    worst = 0.0
+    for out, ref in zip(outputs, expected, strict=False):
+        if isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor) and out.shape == ref.shape:
+            diff = (out.to(torch.float64) - ref.to(torch.float64)).abs()
+            finite = diff[torch.isfinite(diff)]
+            if finite.numel():
+                worst = max(worst, float(finite.max()))
+    return worst
+
+
+def tolerance(task: Task, dtype: torch.dtype) -> tuple[float, float]:
+    default = DEFAULT_TOLERANCE.get(dtype, (0.0, 0.0))
+    return (task.atol if task.atol is not None else default[0], task.rtol if task.rtol is not None else default[1])
+
+
+_DTYPES = {str(d): d for d in (torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)}
+
+
+@dataclass
+class Comparison:
+    """The outcome of comparing one child's outputs for one trial."""
+
+    ok: bool
+    reason: str = ""
+    violations: list[Finding] = field(default_factory=list)
+    max_abs_err: float = 0.0
+    max_rel_err: float = 0.0
+
+
+def compare_values(name: str, got: torch.Tensor, ref: torch.Tensor, atol: float, rtol: float) -> Comparison:
+    """Elementwise comparison on raw data with NaN and Inf compared explicitly."""
+    a = got.to(torch.float64) if got.is_floating_point() or ref.is_floating_point() else got
+    b = ref.to(a.dtype)
+    if not a.is_floating_point():
+        bad = int((a != b).sum())
+        return Comparison(bad == 0, f"{name}: {bad} of {a.numel()} values differ" if bad else "")
+    nan_a, nan_b = torch.isnan(a), torch.isnan(b)
+    if not torch.equal(nan_a, nan_b):
+        return Comparison(False, f"{name}: NaN where the reference has {'none' if nan_a.any() else 'NaN'} ({int((nan_a ^ nan_b).sum())} values)")
+    inf_a, inf_b = torch.isinf(a), torch.isinf(b)
+    if not torch.equal(inf_a, inf_b) or not torch.equal(a[inf_a], b[inf_b]):
+        return Comparison(False, f"{name}: Inf values differ from the reference")
+    finite = ~(nan_a | inf_a)
+    diff = (a - b).abs()[finite]
+    scale = b.abs()[finite]
+    max_abs = float(diff.max()) if diff.numel() else 0.0
+    max_rel = float((diff / scale.clamp_min(1e-12)).max()) if diff.numel() else 0.0
+    bad = diff > atol + rtol * scale
+    n_bad = int(bad.sum())
+    if n_bad:
+        first = int(torch.nonzero(bad)[0][0])
+        detail = (
+            f"{name}: {n_bad} of {a.numel()} values outside atol={atol:g} rtol={rtol:g} "
+            f"(max abs err {max_abs:.3g}, first at flat index {first}: got {float(a[finite][first]):.6g}, expected {float(b[finite][first]):.6g})"
+        )
+        return Comparison(False, detail, max_abs_err=max_abs, max_rel_err=max_rel)
+    return Comparison(True, max_abs_err=max_abs, max_rel_err=max_rel)
+
+
+def check_outputs(task: Task, trial: Trial, meta: list[dict[str, Any]], data: list[Any], expected_device: str, what: str = "output") -> Comparison:
+    """Type, dtype, shape and device from the child's metadata, then values on raw data."""
+    if len(meta) != len(trial.expected_meta):
+        return Comparison(False, f"returned {len(meta)} {what}s, the reference returns {len(trial.expected_meta)}")
+    worst_abs = worst_rel = 0.0
+    for i, (m, expected_meta, ref, got) in enumerate(zip(meta, trial.expected_meta, trial.expected, data, strict=True)):
+        name = f"{what} {i}"
+        if m.get("type") != "torch.Tensor" or got is None or not isinstance(got, torch.Tensor) or type(got) is not torch.Tensor:
+            return Comparison(False, f"{name} is {m.get('type')}, not exactly torch.Tensor", [Finding("output_type", f"{name} is {m.get('type')}: tensor subclasses and lazy tensors are not accepted")])
+        if not m.get("has_storage", False):
+            return Comparison(False, f"{name} has no real storage", [Finding("output_type", f"{name} has no storage")])
+        if m.get("dtype") != expected_meta.get("dtype") or str(got.dtype) != expected_meta.get("dtype"):
+            return Comparison(False, f"{name} has dtype {m.get('dtype')}, expected {expected_meta.get('dtype')}")
+        if list(got.shape) != expected_meta.get("shape") or m.get("shape") != expected_meta.get("shape"):
+            return Comparison(False, f"{name} has shape {list(got.shape)}, expected {expected_meta.get('shape')}")
+        if not str(m.get("device", "")).startswith(expected_device):
+            return Comparison(False, f"{name} is on {m.get('device')}, expected {expected_device}")
+        atol, rtol = tolerance(task, _DTYPES.get(expected_meta["dtype"], torch.float32))
+        result = compare_values(name, got, ref, atol, rtol)
+        if not result.ok:
+            return result
+        worst_abs, worst_rel = max(worst_abs, result.max_abs_err), max(worst_rel, result.max_rel_err)
+    return Comparison(True, max_abs_err=worst_abs, max_rel_err=worst_rel)
+
+
+def check_grads(task: Task, trial: Trial, names: list[str], meta: list[dict[str, Any]], data: list[Any]) -> Comparison:
+    got = dict(zip(names, zip(meta, data, strict=True), strict=True))
+    worst = 0.0
+    for name, ref in trial.expected_grads.items():
+        if name not in got or got[name][1] is None:
+            return Comparison(False, f"no gradient for {name}")
+        m, value = got[name]
+        if m.get("type") != "torch.Tensor" or type(value) is not torch.Tensor:
+            return Comparison(False, f"gradient {name} is {m.get('type')}", [Finding("output_type", f"gradient {name} is {m.get('type')}")])
+        if list(value.shape) != list(ref.shape):
+            return Comparison(False, f"gradient {name} has shape {list(value.shape)}, expected {list(ref.shape)}")
+        atol, rtol = tolerance(task, value.dtype)
+        result = compare_values(f"gradient {name}", value, ref, atol, rtol)
+        if not result.ok:
+            return result
+        worst = max(worst, result.max_abs_err)
+    return Comparison(True, max_abs_err=worst)
+
+
+def check_spot(task: Task, expected: list[torch.Tensor], expected_meta: list[dict[str, Any]], spots: list[tuple[list[int], list[float]]]) -> str | None:
+    """Compare the sampled values of one timed call against the reference; a reason if they differ."""
+    for i, ((idx, values), ref) in enumerate(zip(spots, expected, strict=False)):
+        if not idx:
+            continue
+        if any(not (0 <= j < ref.numel()) for j in idx):
+            return f"output {i}: sampled index out of range"
+        atol, rtol = tolerance(task, _DTYPES.get(expected_meta[i].get("dtype", ""), torch.float32))
+        got = torch.tensor(values, dtype=torch.float64)
+        want = ref.reshape(-1)[torch.tensor(idx)].to(torch.float64)
+        result = compare_values(f"output {i}", got, want, atol, rtol)
+        if not result.ok:
+            return result.reason
+    return None

@@ -1,0 +1,377 @@
+"""The untrusted side: a child process that imports a candidate (or a task's reference model),
+runs it on inputs the parent generated and writes raw data back.
+
+Nothing this process writes is believed by the parent: it returns tensors, hashes, timing samples
+and op traces, and the parent decides. Run as ``python -I -m kernelwright.verifier.worker JOB``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import random
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from kernelwright.verifier import timing
+
+_SYSRAND = random.SystemRandom()
+SPOT_POINTS = 16
+
+
+class CompiledOnly(Exception):
+    """Raised by the compile-only build hook once the sources compiled."""
+
+
+def _write(scratch: Path, result: dict[str, Any]) -> None:
+    import torch
+
+    tmp = scratch / "result.pt.tmp"
+    torch.save(result, tmp)
+    tmp.replace(scratch / "result.pt")
+
+
+def tensor_hash(t: Any) -> str:
+    import torch
+
+    flat = t.detach().to("cpu").contiguous().reshape(-1)
+    if flat.dtype == torch.bool:
+        flat = flat.to(torch.uint8)
+    return hashlib.sha256(flat.view(torch.uint8).numpy().tobytes()).hexdigest()
+
+
+def _import_candidate(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location("candidate", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["candidate"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _install_compile_only_hook(build_dir: Path) -> None:
+    """Make ``load_inline`` compile every source to an object file with the real compilers, then stop.
+
+    Used where a backend's compiler exists but its hardware does not (nvcc without a GPU), so the
+    verdict can say ``compiled`` or ``compile_error`` with the compiler's own message.
+    """
+    import torch.utils.cpp_extension as cpp_ext
+
+    from kernelwright.backends.compile_only import compile_sources
+
+    def load_inline(name: str, cpp_sources: Any, cuda_sources: Any = None, functions: Any = None, **kwargs: Any) -> Any:
+        compile_sources(build_dir, name, cpp_sources, cuda_sources, functions, kwargs)
+        raise CompiledOnly(name)
+
+    cpp_ext.load_inline = load_inline
+
+
+def _signature_problem(cls: Any, init_inputs: list[Any]) -> str | None:
+    import inspect
+
+    try:
+        inspect.signature(cls.__init__).bind(None, *init_inputs)
+    except TypeError as exc:
+        return f"ModelNew constructor does not accept the task's init inputs: {exc}"
+    except ValueError:
+        return None
+    return None
+
+
+def _model_class(module: Any) -> Any:
+    import torch
+
+    cls = getattr(module, "ModelNew", None)
+    if cls is None:
+        raise LookupError("the candidate defines no ModelNew")
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise LookupError("ModelNew is not a torch.nn.Module subclass")
+    return cls
+
+
+def mode_compile(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    if job.get("compile_only"):
+        _install_compile_only_hook(scratch / "objects")
+    try:
+        module = _import_candidate(Path(job["candidate"]))
+    except CompiledOnly:
+        return {"ok": True, "compiled_only": True}
+    cls = _model_class(module)
+    problem = _signature_problem(cls, job.get("init_inputs_preview", []))
+    if problem:
+        raise LookupError(problem)
+    return {"ok": True, "compiled_only": False}
+
+
+def _to_device(value: Any, device: str) -> Any:
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone().to(device)
+    return value
+
+
+def build_model(cls: Any, trial: dict[str, Any], device: str) -> Any:
+    """Seed as the reference was seeded, construct, and copy the reference's parameters over."""
+    import torch
+
+    torch.manual_seed(trial["init_seed"])
+    model = cls(*trial["init_inputs"])
+    reference_state = trial["state_dict"]
+    own_state = model.state_dict()
+    if own_state.keys() == reference_state.keys() and all(
+        own_state[k].shape == reference_state[k].shape for k in own_state
+    ):
+        model.load_state_dict(reference_state)
+    return model.to(device)
+
+
+def _as_list(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def describe_outputs(outputs: list[Any]) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Metadata for every output, and raw CPU copies of those that are exactly ``torch.Tensor``."""
+    import torch
+
+    meta, data = [], []
+    for out in outputs:
+        kind = type(out)
+        entry: dict[str, Any] = {"type": f"{kind.__module__}.{kind.__qualname__}"}
+        if isinstance(out, torch.Tensor):
+            entry.update(dtype=str(out.dtype), shape=list(out.shape), device=str(out.device))
+            entry["has_storage"] = out.device.type != "meta"
+        meta.append(entry)
+        exact = kind is torch.Tensor and entry.get("has_storage", False)
+        data.append(out.detach().to("cpu").clone() if exact else None)
+    return meta, data
+
+
+class OpTrace:
+    """Records the aten ops dispatched while the candidate runs (including from C++ extensions)."""
+
+    def __init__(self) -> None:
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        counts: dict[str, int] = {}
+        self.counts = counts
+
+        class _Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+                name = str(func.overloadpacket.__name__)
+                counts[name] = counts.get(name, 0) + 1
+                return func(*args, **(kwargs or {}))
+
+        self.mode = _Mode()
+
+
+def _run_trial(cls: Any, trial: dict[str, Any], device: str, backward: bool) -> dict[str, Any]:
+    import torch
+
+    model = build_model(cls, trial, device)
+    inputs = [_to_device(x, device) for x in trial["inputs"]]
+    if backward:
+        for x in inputs:
+            if isinstance(x, torch.Tensor) and x.is_floating_point():
+                x.requires_grad_(True)
+    trace = OpTrace()
+    with trace.mode:
+        outputs = _as_list(model(*inputs))
+        grads: list[Any] = []
+        if backward:
+            grads = _backward(model, inputs, outputs, trial["grad_outputs"], device)
+    _sync(device)
+    meta, data = describe_outputs(outputs)
+    grad_meta, grad_data = describe_outputs([g for _, g in grads])
+    return {
+        "outputs_meta": meta,
+        "outputs": data,
+        "grad_names": [name for name, _ in grads],
+        "grads_meta": grad_meta,
+        "grads": grad_data,
+        "input_hashes": [tensor_hash(x) if isinstance(x, torch.Tensor) else None for x in inputs],
+        "ops": trace.counts,
+    }
+
+
+def _backward(model: Any, inputs: list[Any], outputs: list[Any], grad_outputs: list[Any], device: str) -> list[tuple[str, Any]]:
+    import torch
+
+    wrt: list[tuple[str, Any]] = [
+        (f"input.{i}", x) for i, x in enumerate(inputs) if isinstance(x, torch.Tensor) and x.requires_grad
+    ]
+    wrt += [(f"param.{name}", p) for name, p in model.named_parameters() if p.requires_grad]
+    differentiable = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
+    if not differentiable:
+        raise RuntimeError("no output requires grad: the backward pass is not connected to the inputs")
+    go = [g.to(device) for g in grad_outputs[: len(differentiable)]]
+    grads = torch.autograd.grad(differentiable, [t for _, t in wrt], go, allow_unused=True)
+    return [(name, g) for (name, _), g in zip(wrt, grads, strict=True)]
+
+
+def _sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _poison_device_memory(device: str) -> None:
+    """Fill the caching allocator's first blocks with NaN bytes so stale reads show (E01/E04)."""
+    import torch
+
+    if not device.startswith("cuda"):
+        return
+    free, _ = torch.cuda.mem_get_info()
+    size = min(int(free * 0.5), 4 << 30)
+    blob = torch.empty(size, dtype=torch.uint8, device=device)
+    blob.fill_(0xFF)
+    del blob
+
+
+def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    import torch
+
+    device = job["device"]
+    trials = torch.load(scratch / "trials.pt", weights_only=True)
+    before = timing.clock_ids()
+    _poison_device_memory(device)
+    cls = _model_class(_import_candidate(Path(job["candidate"])))
+    results = []
+    for trial in trials:
+        results.append(_run_trial(cls, trial, device, job["backward"]))
+    return {"ok": True, "trials": results, "clock_ids_before": before, "clock_ids_after": timing.clock_ids()}
+
+
+def _spot(outputs: list[Any]) -> list[tuple[list[int], list[float]]]:
+    import torch
+
+    spots = []
+    for out in outputs:
+        if not isinstance(out, torch.Tensor) or out.numel() == 0:
+            spots.append(([], []))
+            continue
+        flat = out.detach().reshape(-1)
+        idx = [_SYSRAND.randrange(flat.numel()) for _ in range(SPOT_POINTS)]
+        values = flat[torch.tensor(idx, device=flat.device)].to("cpu", torch.float64).tolist()
+        spots.append((idx, values))
+    return spots
+
+
+class TimedRunner:
+    """The call to time, over fresh copies of rotated input sets, prepared outside the timing."""
+
+    def __init__(self, job: dict[str, Any], cls: Any, payload: dict[str, Any], compile_model: bool = False) -> None:
+        import torch
+
+        self.device = job["device"]
+        self.backward = bool(job["backward"])
+        model = build_model(cls, payload["model"], self.device)
+        self.model = torch.compile(model) if compile_model else model
+        self.sets = [[_to_device(x, self.device) for x in inputs] for inputs in payload["input_sets"]]
+        self.grad_outputs = [g.to(self.device) for g in payload.get("grad_outputs") or []]
+        self.current: list[Any] = []
+
+    def prepare(self, s: int) -> None:
+        import torch
+
+        self.current = []
+        for x in self.sets[s]:
+            if isinstance(x, torch.Tensor):
+                fresh = x.clone()
+                if self.backward and fresh.is_floating_point():
+                    fresh.requires_grad_(True)
+                self.current.append(fresh)
+            else:
+                self.current.append(x)
+
+    def call(self, s: int) -> Any:
+        import torch
+
+        outputs = self.model(*self.current)
+        if self.backward:
+            outs = [o for o in _as_list(outputs) if isinstance(o, torch.Tensor) and o.requires_grad]
+            torch.autograd.backward(outs, self.grad_outputs[: len(outs)])
+        return outputs
+
+
+def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    import torch
+
+    payload = torch.load(scratch / "timing.pt", weights_only=True)
+    before = timing.clock_ids()
+    if job.get("reference"):
+        sys.path.insert(0, str(Path(job["task_path"]).parent))
+        from kernelwright.bench_tasks.task import load_task_module
+
+        cls = load_task_module(Path(job["task_path"]), job.get("overrides") or {}).Model
+    else:
+        cls = _model_class(_import_candidate(Path(job["candidate"])))
+    runner = TimedRunner(job, cls, payload)
+    clock = timing.make_clock(job["device"])
+    budget = timing.Budget(**job["budget"])
+    result: dict[str, Any] = {"ok": True}
+    spots: list[Any] = []
+    full_at = set(job.get("full_output_calls", []))
+    full: dict[int, Any] = {}
+
+    def after(i: int, s: int, out: Any) -> None:
+        outputs = _as_list(out)
+        spots.append((i, s, _spot(outputs)))
+        if i in full_at:
+            full[i] = (s, describe_outputs(outputs)[1])
+
+    samples = timing.measure(runner.call, len(runner.sets), clock, budget, runner.prepare, after)
+    result["samples"] = samples.ms
+    result["set_index"] = samples.set_index
+    result["warmup_calls"] = samples.warmup_calls
+    if job.get("compile_model"):
+        result["eager_samples"] = samples.ms
+        result.update(_time_compiled(job, cls, payload, clock, budget, scratch, result))
+    # One more call after the loop, compared in full by the parent (E06).
+    runner.prepare(0)
+    final = _as_list(runner.call(0))
+    _sync(job["device"])
+    result["final_output"] = describe_outputs(final)[1]
+    result["spots"] = spots
+    result["full_outputs"] = full
+    result["clock_ids_before"] = before
+    result["clock_ids_after"] = timing.clock_ids()
+    return result
+
+
+def _time_compiled(job: dict[str, Any], cls: Any, payload: dict[str, Any], clock: Any, budget: Any, scratch: Path, partial: dict[str, Any]) -> dict[str, Any]:
+    """Time ``torch.compile`` of the reference model; any failure only loses this baseline."""
+    _write(scratch, partial)  # the eager baseline survives a compile that hangs or crashes
+    try:
+        runner = TimedRunner(job, cls, payload, compile_model=True)
+        samples = timing.measure(runner.call, len(runner.sets), clock, budget, runner.prepare)
+        return {"compile_samples": samples.ms}
+    except Exception as exc:
+        return {"compile_error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+
+
+MODES = {"compile": mode_compile, "correctness": mode_correctness, "timing": mode_timing}
+
+
+def main(argv: list[str]) -> int:
+    job_path = Path(argv[0])
+    scratch = job_path.parent
+    job = json.loads(job_path.read_text())
+    try:
+        result = MODES[job["mode"]](job, scratch)
+    except BaseException as exc:  # the candidate may raise anything, SystemExit included
+        kind = "compile" if job["mode"] == "compile" else "runtime"
+        message = f"{type(exc).__name__}: {exc}".strip()
+        result = {"ok": False, "error_kind": kind, "error": message[:4000], "traceback": traceback.format_exc()[-8000:]}
+    _write(scratch, result)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
