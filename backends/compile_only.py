@@ -40,7 +40,8 @@ def _run(argv: list[str], what: str) -> None:
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode != 0:
         message = (done.stderr or done.stdout).strip()
-        raise CompileError(f"{what} failed:\n{message[-6000:]}")
+        first = next((line for line in message.splitlines() if "error" in line.lower()), "")
+        raise CompileError(f"{what} failed: {first.strip()[:300]}\n{message[-6000:]}")
 
 
 def compile_sources(
@@ -75,7 +76,9 @@ def compile_sources(
         arch = options.get("_arch", "sm_90")
         cuda_flags = list(options.get("extra_cuda_cflags") or [])
         argv = [nvcc, "-c", str(cu), "-o", str(build_dir / "cuda.o"), "-std=c++17", f"-arch={arch}"]
-        argv += ["--compiler-options", "-fPIC", *includes, *defines, *cuda_flags]
+        stubs = Path(__file__).resolve().parent / "cuda_stubs"
+        argv += ["--compiler-options", "-fPIC", "-Xcompiler", "-idirafter", "-Xcompiler", str(stubs)]
+        argv += [*includes, *defines, *cuda_flags]
         _run(argv, "nvcc compilation")
         objects.append(build_dir / "cuda.o")
     return objects

@@ -183,7 +183,9 @@ def _gpu_facts(device_index: int | None) -> dict[str, Any] | None:
     clocks = {"sm_clock_mhz": None, "mem_clock_mhz": None}
     if handle is not None:
         clocks["sm_clock_mhz"] = _optional(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_SM)
-        clocks["mem_clock_mhz"] = _optional(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_MEM)
+        clocks["mem_clock_mhz"] = _optional(
+            nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_MEM
+        )
     return {**static, **clocks}
 
 

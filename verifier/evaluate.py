@@ -21,7 +21,7 @@ import torch
 
 from kernelwright.backends import Backend, get_backend
 from kernelwright.backends.base import BackendStatus
-from kernelwright.bench_tasks.task import Task, TaskError
+from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier import sandbox
 from kernelwright.verifier.guards import static_guards, trace_violations
@@ -118,10 +118,15 @@ class Evaluation:
         mounts = sandbox.Mounts()
         ext_dir = self.build_dir / "torch_extensions"
         ext_dir.mkdir(parents=True, exist_ok=True)
-        if phase == "compile":
+        if phase == "compile" or self.level != "bwrap":
             mounts.writable.append(self.build_dir)
         else:
-            mounts.read_only.append(self.build_dir)
+            # Later phases load the cached build from a private copy at the same path, so
+            # nothing they write reaches the cache or the next phase (torch takes a lock file
+            # there, and ninja's records hold absolute paths).
+            private = scratch / "build"
+            shutil.copytree(self.build_dir, private, symlinks=True)
+            mounts.remapped.append((private, self.build_dir))
         if trusted:
             inductor = self.options.cache_dir / "inductor"
             inductor.mkdir(parents=True, exist_ok=True)
@@ -175,8 +180,11 @@ class Evaluation:
         if report.violations:
             raise _Stop("rejected", report.violations[0].detail, report.violations)
 
+    def reference_device(self) -> str:
+        return "cuda" if self.device.startswith("cuda") and torch.cuda.is_available() else "cpu"
+
     def make_trials(self) -> list[ref.Trial]:
-        ref_device = "cuda" if self.device.startswith("cuda") else "cpu"
+        ref_device = self.reference_device()
         module = self.task.module()
         rng = random.Random(ref.derive_seed(self.options.secret, self.task.id, "configs"))
         configs = self.task.correctness_configs(rng, self.options.sampled_configs)
@@ -187,11 +195,14 @@ class Evaluation:
                 trials.append(ref.make_trial(module, self.task, config, self.options.secret, ("trial", c, r), ref_device))
         return trials
 
-    def compile(self, trials: list[ref.Trial]) -> bool:
-        job = {"compile_only": self.options.compile_only and self.backend.status().state == "compile-only",
-               "init_inputs_preview": [x for x in trials[0].payload["init_inputs"] if not isinstance(x, torch.Tensor)]}
-        if any(isinstance(x, torch.Tensor) for x in trials[0].payload["init_inputs"]):
-            job["init_inputs_preview"] = []
+    def compile(self) -> bool:
+        try:
+            init_inputs = list(call_with_config(self.task.module().get_init_inputs, self.task.default_config))
+        except Exception as exc:
+            raise TaskError(f"the task's get_init_inputs failed: {type(exc).__name__}: {exc}") from exc
+        # Only plain values travel in the job file; tensors in init inputs skip the signature check.
+        preview = [] if any(isinstance(x, torch.Tensor) for x in init_inputs) else init_inputs
+        job = {"compile_only": self.options.compile_only and self.backend.status().state == "compile-only", "init_inputs_preview": preview}
         child, result = self.run_phase("compile", job, {}, self.options.timeout)
         self._failure("compile", child, result, self.options.timeout)
         return bool(result and result.get("compiled_only"))
@@ -236,7 +247,7 @@ class Evaluation:
 
     def timing_sets(self) -> list[ref.Trial]:
         module = self.task.module()
-        ref_device = "cuda" if self.device.startswith("cuda") else "cpu"
+        ref_device = self.reference_device()
         n = max(1, self.options.input_sets)
         return [ref.make_trial(module, self.task, dict(self.task.default_config), self.options.secret, ("timing", i), ref_device) for i in range(n)]
 
@@ -386,17 +397,17 @@ def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Ver
 
 def _run(ev: Evaluation) -> None:
     ev.static()
+    compiled_only = ev.compile()
+    if ev.options.compile_only:
+        ev.verdict.status = "compiled"
+        ev.verdict.correctness = {"object_files_only": compiled_only}
+        return
     try:
         trials = ev.make_trials()
     except TaskError:
         raise
     except Exception as exc:
         raise TaskError(f"the task's reference failed: {type(exc).__name__}: {exc}") from exc
-    compiled_only = ev.compile(trials)
-    if ev.options.compile_only:
-        ev.verdict.status = "compiled"
-        ev.verdict.correctness = {"compiled_only": compiled_only}
-        return
     ev.correctness(trials)
     if not ev.options.timing:
         return

@@ -75,6 +75,8 @@ class Mounts:
     read_only: list[Path] = field(default_factory=list)
     writable: list[Path] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
+    # (source, target): ``source`` appears writable at ``target`` inside the sandbox.
+    remapped: list[tuple[Path, Path]] = field(default_factory=list)
 
 
 class _LogSink:
@@ -180,13 +182,13 @@ def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str], *, scratc
     argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "0755", "--tmpfs", "/tmp"]
     made: set[Path] = set()
 
-    def bind(flag: str, path: Path) -> None:
+    def bind(flag: str, path: Path, source: Path | None = None) -> None:
         # bwrap creates missing mount points as 0700 root dirs; the child's uid must traverse them.
         for parent in reversed(path.parents):
             if str(parent).startswith(("/root/", "/tmp/")) and parent not in made:
                 argv.extend(["--perms", "0755", "--dir", str(parent)])
                 made.add(parent)
-        argv.extend([flag, str(path), str(path)])
+        argv.extend([flag, str(source or path), str(path)])
 
     if is_root():
         # /root is private to root; the unprivileged child sees an empty one plus what it needs.
@@ -200,6 +202,8 @@ def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str], *, scratc
     for dev in mounts.devices:
         argv += ["--dev-bind", dev, dev]
     bind("--bind", scratch)
+    for source, target in mounts.remapped:
+        bind("--bind", target, source)
     argv += ["--chdir", str(scratch)]
     argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     argv += ["--die-with-parent", "--new-session"]

@@ -1,0 +1,5 @@
+#pragma once
+// Declaration-only stand-in used by compile-only builds when the CUDA toolkit here lacks this
+// library header; -idirafter puts it after the real include paths, so a real header always wins.
+typedef struct cusparseContext* cusparseHandle_t;
+typedef enum { CUSPARSE_STATUS_SUCCESS = 0 } cusparseStatus_t;

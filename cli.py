@@ -1,0 +1,254 @@
+"""The ``kernelwright`` command line: thin commands over the library's functions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kernelwright import __version__
+from kernelwright.backends import BACKENDS, UnknownBackend, get_backend
+from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_suite, resolve_task
+from kernelwright.bench_tasks.task import parse_overrides
+from kernelwright.config import ConfigError, Settings, load_settings
+from kernelwright.verifier import EvalOptions, Verdict, evaluate
+from kernelwright.verifier.sandbox import SandboxError, bwrap_status, choose_level, process_level_warning
+from kernelwright.verifier.verdict import EXIT_USAGE
+
+app = typer.Typer(help="LLM agents that write GPU kernels, and a sandboxed verifier that proves them.", no_args_is_help=True, add_completion=False)
+tasks_app = typer.Typer(help="List and inspect benchmark tasks.", no_args_is_help=True)
+app.add_typer(tasks_app, name="tasks")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def settings(**flags: Any) -> Settings:
+    try:
+        return load_settings(**flags)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+    if version:
+        out.print(__version__)
+        raise typer.Exit(0)
+
+
+# -- doctor -----------------------------------------------------------------------------------
+
+
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show which backends work here, the sandbox level, compilers, profilers and GPUs."""
+    from kernelwright.backends.doctor import diagnose
+
+    report = diagnose()
+    if as_json:
+        print_json(report)
+        return
+    table = Table(title="backends")
+    for col in ("backend", "state", "device", "why"):
+        table.add_column(col)
+    colors = {"available": "green", "compile-only": "yellow", "missing": "red"}
+    for row in report["backends"]:
+        table.add_row(row["name"], f"[{colors[row['state']]}]{row['state']}[/]", row["device"], row["reason"])
+    out.print(table)
+    tools = Table(title="environment")
+    tools.add_column("item")
+    tools.add_column("value")
+    tools.add_row("sandbox", f"{report['sandbox']['level']} ({report['sandbox']['reason']})")
+    for name, value in report["tools"].items():
+        tools.add_row(name, value or "[red]not found[/]")
+    tools.add_row("GPUs", ", ".join(report["gpus"]) or "none")
+    out.print(tools)
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+
+@tasks_app.command("list")
+def tasks_list(
+    suite: Annotated[list[str] | None, typer.Option("--suite", help="Shipped suite id or folder of task files (repeatable).")] = None,
+    category: Annotated[str | None, typer.Option(help=f"Only this category ({', '.join(CATEGORIES)}).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List tasks of the shipped suites (or of the given suites or folders)."""
+    if category is not None and category not in CATEGORIES:
+        fail(f"unknown category {category!r} (choose from {', '.join(CATEGORIES)})")
+    try:
+        tasks = [t for s in (suite or list_suites()) for t in load_suite(s)]
+    except TaskError as exc:
+        fail(str(exc))
+        return
+    tasks = [t for t in tasks if category is None or t.category == category]
+    if as_json:
+        print_json([t.to_json() for t in tasks])
+        return
+    table = Table(title=f"{len(tasks)} tasks")
+    for col in ("id", "category", "configs", "backward", "tolerance"):
+        table.add_column(col)
+    for t in tasks:
+        n_configs = 1 + len(t.configs)
+        configs = f"{n_configs}{' + sampled' if t.has_sampler else ''}"
+        tol = f"atol={t.atol:g} rtol={t.rtol:g}" if t.atol is not None and t.rtol is not None else "by dtype"
+        table.add_row(t.id, t.category or "-", configs, "yes" if t.backward else "", tol)
+    out.print(table)
+
+
+@tasks_app.command("show")
+def tasks_show(
+    task_ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id (smoke/relu) or path to a task file.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a module-level size: NAME=VALUE.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one task's metadata and source."""
+    try:
+        task = resolve_task(task_ref, parse_overrides(set_))
+    except TaskError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        print_json({**task.to_json(), "source": task.source})
+        return
+    out.print(f"[bold]{task.id}[/]  category={task.category}  backward={task.backward}  path={task.path}")
+    out.print(f"default config: {task.default_config}  configs: {task.configs}  sampler: {task.has_sampler}")
+    from rich.syntax import Syntax
+
+    out.print(Syntax(task.source, "python", line_numbers=True))
+
+
+# -- eval -------------------------------------------------------------------------------------
+
+
+def infer_backend(source: str) -> str:
+    if "triton.jit" in source:
+        return "triton"
+    if "cuda_sources" in source:
+        return "cuda"
+    return "cpu"
+
+
+def eval_options(cfg: Settings, **overrides: Any) -> EvalOptions:
+    return EvalOptions(
+        cache_dir=cfg.cache_dir,
+        timeout=cfg.timeout,
+        sandbox=cfg.sandbox,
+        warmup_ms=cfg.warmup_ms,
+        rep_ms=cfg.rep_ms,
+        trials=cfg.trials,
+        sampled_configs=cfg.sampled_configs,
+        compile_baseline=cfg.compile_baseline,
+        **overrides,
+    )
+
+
+def check_sandbox(level: str, quiet: bool) -> None:
+    try:
+        resolved = choose_level(level)
+    except SandboxError as exc:
+        fail(str(exc), 3)
+        return
+    if resolved == "process" and not quiet:
+        err.print(f"[yellow]warning:[/] {process_level_warning()}")
+
+
+@app.command("eval")
+def eval_cmd(
+    candidate: Annotated[Path, typer.Argument(help="Python file defining ModelNew.")],
+    task_ref: Annotated[str, typer.Option("--task", help="Task id (smoke/relu) or path to a task file.")],
+    backend: Annotated[str | None, typer.Option(help=f"One of {', '.join(BACKENDS)} (default: guessed from the source).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")] = None,
+    compile_only: Annotated[bool, typer.Option("--compile-only", help="Stop after the build (status compiled or compile_error).")] = False,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a module-level size of the task: NAME=VALUE.")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="auto, bwrap or process.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+) -> None:
+    """Evaluate one candidate on one task: correctness, anti-cheat checks and timing."""
+    if timeout is not None and timeout <= 0:
+        fail("--timeout must be a positive number of seconds")
+    try:
+        source = candidate.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read candidate {candidate}: {exc.__class__.__name__}: {exc}")
+        return
+    try:
+        task = resolve_task(task_ref, parse_overrides(set_))
+        name = backend or infer_backend(source)
+        get_backend(name)
+    except (TaskError, UnknownBackend) as exc:
+        fail(str(exc))
+        return
+    cfg = settings(timeout=timeout, sandbox=sandbox)
+    check_sandbox(cfg.sandbox, quiet=False)
+    verdict = evaluate(task, source, name, eval_options(cfg, compile_only=compile_only))
+    if as_json:
+        sys.stdout.write(verdict.dumps() + "\n")
+    else:
+        render_verdict(verdict)
+    raise typer.Exit(verdict.exit_code)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g} ms"
+
+
+def render_verdict(v: Verdict) -> None:
+    color = {"correct": "green", "compiled": "green", "incorrect": "red", "rejected": "magenta"}.get(v.status, "yellow")
+    table = Table(show_header=False, title=f"{v.task} on {v.backend}")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("status", f"[{color}]{v.status}[/]")
+    table.add_row("device", v.device)
+    table.add_row("sandbox", str(v.extra.get("sandbox", "")))
+    if v.correctness:
+        c = v.correctness
+        if "trials" in c:
+            table.add_row("correctness", f"{c['trials']} trials over {len(c.get('configs', []))} configs, max abs err {c.get('max_abs_err', 0):.3g}")
+    t = v.timing
+    if t.candidate_ms is not None:
+        spread = f" (IQR {t.candidate_iqr_ms:.3g}, n={len(t.samples)})" if t.candidate_iqr_ms is not None else ""
+        table.add_row("candidate", _ms(t.candidate_ms) + spread)
+        table.add_row("eager / compile", f"{_ms(t.eager_ms)} / {_ms(t.compile_ms)}")
+        if not t.meaningful:
+            table.add_row("timing", "[yellow]not meaningful on this device (interpreter)[/]")
+    for key in ("eager", "compile"):
+        value = v.speedup.get(key)
+        if value is not None:
+            table.add_row(f"speedup vs {key}", f"{value:.2f}x")
+    for f in v.violations:
+        table.add_row("[magenta]violation[/]", f"{f.check}: {f.detail}")
+    for f in v.flags:
+        table.add_row("[yellow]flag[/]", f"{f.check}: {f.detail}")
+    if v.status not in ("correct", "compiled") and v.log:
+        table.add_row("reason", v.log.splitlines()[0])
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
