@@ -5,10 +5,11 @@ then a TOML file (``$KERNELWRIGHT_CONFIG`` or ``~/.config/kernelwright/config.to
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 
 class ConfigError(ValueError):
@@ -50,7 +51,11 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
         if "Path" in text:
             return Path(str(value)).expanduser()
         if "bool" in text:
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            return (
+                value
+                if isinstance(value, bool)
+                else str(value).lower() in ("1", "true", "yes", "on")
+            )
         if "float" in text:
             return float(value)
         if "int" in text:
@@ -83,4 +88,7 @@ def load_settings(**flags: Any) -> Settings:
         if env is not None:
             values[name] = env
     values.update({k: v for k, v in flags.items() if v is not None})
-    return Settings(**{k: _coerce(k, v, known[k]) if v is not None else None for k, v in values.items()})
+    coerced: dict[str, Any] = {
+        k: _coerce(k, v, known[k]) for k, v in values.items() if v is not None
+    }
+    return Settings(**coerced)

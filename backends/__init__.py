@@ -10,7 +10,11 @@ from kernelwright.backends.cpu import CpuBackend
 from kernelwright.backends.cuda import CudaBackend
 from kernelwright.backends.triton import TritonBackend
 
-BACKENDS: dict[str, type[Backend]] = {"cpu": CpuBackend, "cuda": CudaBackend, "triton": TritonBackend}
+BACKENDS: dict[str, type[Backend]] = {
+    "cpu": CpuBackend,
+    "cuda": CudaBackend,
+    "triton": TritonBackend,
+}
 
 
 class UnknownBackend(ValueError):
@@ -21,7 +25,9 @@ def get_backend(name: str) -> Backend:
     try:
         return BACKENDS[name]()
     except KeyError:
-        raise UnknownBackend(f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})") from None
+        raise UnknownBackend(
+            f"unknown backend {name!r} (choose from {', '.join(BACKENDS)})"
+        ) from None
 
 
 __all__ = ["BACKENDS", "Backend", "BackendStatus", "UnknownBackend", "get_backend"]

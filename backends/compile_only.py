@@ -64,7 +64,21 @@ def compile_sources(
     cpp.write_text("#include <torch/extension.h>\n" + _as_text(cpp_sources) + _bindings(functions))
     cxx = shutil.which("c++") or shutil.which("g++") or "c++"
     flags = list(options.get("extra_cflags") or [])
-    _run([cxx, "-c", str(cpp), "-o", str(build_dir / "main.o"), "-std=c++17", "-fPIC", *includes, *defines, *flags], "C++ compilation")
+    _run(
+        [
+            cxx,
+            "-c",
+            str(cpp),
+            "-o",
+            str(build_dir / "main.o"),
+            "-std=c++17",
+            "-fPIC",
+            *includes,
+            *defines,
+            *flags,
+        ],
+        "C++ compilation",
+    )
     objects.append(build_dir / "main.o")
     cuda_text = _as_text(cuda_sources)
     if cuda_text:
@@ -72,12 +86,21 @@ def compile_sources(
         if nvcc is None:
             raise CompileError("nvcc not found")
         cu = build_dir / "cuda.cu"
-        cu.write_text("#include <torch/types.h>\n#include <cuda.h>\n#include <cuda_runtime.h>\n" + cuda_text)
+        cu.write_text(
+            "#include <torch/types.h>\n#include <cuda.h>\n#include <cuda_runtime.h>\n" + cuda_text
+        )
         arch = options.get("_arch", "sm_90")
         cuda_flags = list(options.get("extra_cuda_cflags") or [])
         argv = [nvcc, "-c", str(cu), "-o", str(build_dir / "cuda.o"), "-std=c++17", f"-arch={arch}"]
         stubs = Path(__file__).resolve().parent / "cuda_stubs"
-        argv += ["--compiler-options", "-fPIC", "-Xcompiler", "-idirafter", "-Xcompiler", str(stubs)]
+        argv += [
+            "--compiler-options",
+            "-fPIC",
+            "-Xcompiler",
+            "-idirafter",
+            "-Xcompiler",
+            str(stubs),
+        ]
         argv += [*includes, *defines, *cuda_flags]
         _run(argv, "nvcc compilation")
         objects.append(build_dir / "cuda.o")

@@ -21,7 +21,15 @@ def diagnose() -> dict[str, Any]:
     rows = []
     for name in BACKENDS:
         status = get_backend(name).status()
-        rows.append({"name": name, "state": status.state, "reason": status.reason, "device": status.device, "timing_meaningful": status.timing_meaningful})
+        rows.append(
+            {
+                "name": name,
+                "state": status.state,
+                "reason": status.reason,
+                "device": status.device,
+                "timing_meaningful": status.timing_meaningful,
+            }
+        )
     ok, why = bwrap_status()
     level = choose_level("auto")
     gpus: list[str] = []
@@ -33,6 +41,12 @@ def diagnose() -> dict[str, Any]:
     return {
         "backends": rows,
         "sandbox": {"level": level, "bwrap": ok, "reason": why},
-        "tools": {"c++": _tool("c++"), "nvcc": _tool("nvcc"), "ncu": _tool("ncu"), "bwrap": _tool("bwrap"), "hipcc": _tool("hipcc")},
+        "tools": {
+            "c++": _tool("c++"),
+            "nvcc": _tool("nvcc"),
+            "ncu": _tool("ncu"),
+            "bwrap": _tool("bwrap"),
+            "hipcc": _tool("hipcc"),
+        },
         "gpus": gpus,
     }

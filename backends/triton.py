@@ -25,7 +25,9 @@ class TritonBackend(Backend):
     def status(self) -> BackendStatus:
         version = triton_version()
         if version is None:
-            return BackendStatus("missing", "triton is not installed (pip install 'kernelwright[triton]')")
+            return BackendStatus(
+                "missing", "triton is not installed (pip install 'kernelwright[triton]')"
+            )
         ok, what = cuda_device()
         if ok:
             return BackendStatus("available", f"triton {version} on a GPU", device=what)

@@ -93,7 +93,9 @@ def create_store_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreError(f"not a database URL: {url!r} (give sqlite:///PATH or postgresql+psycopg://...)") from None
+        raise StoreError(
+            f"not a database URL: {url!r} (give sqlite:///PATH or postgresql+psycopg://...)"
+        ) from None
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {}
     if backend == "sqlite":
@@ -105,7 +107,9 @@ def create_store_engine(url: str) -> Engine:
             try:
                 Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create the folder of {database}: {exc.strerror}") from None
+                raise StoreError(
+                    f"cannot create the folder of {database}: {exc.strerror}"
+                ) from None
     elif backend == "postgresql":
         kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
     try:

@@ -51,7 +51,9 @@ def fast_p(tasks: Sequence[ScoredTask], p: float) -> float:
     """Fraction of ``tasks`` that are correct with a speedup over eager above ``p``."""
     if not tasks:
         return 0.0
-    fast = sum(1 for t in tasks if t.correct and t.speedup_eager is not None and t.speedup_eager > p)
+    fast = sum(
+        1 for t in tasks if t.correct and t.speedup_eager is not None and t.speedup_eager > p
+    )
     return fast / len(tasks)
 
 

@@ -84,7 +84,9 @@ class Candidate(Base):
     """One kernel source proposed for one task in one run (read from a file or written by the Coder)."""
 
     __tablename__ = "candidates"
-    __table_args__ = (UniqueConstraint("run_id", "task_id", "source_hash", name="uq_candidate_source"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "task_id", "source_hash", name="uq_candidate_source"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

@@ -24,7 +24,16 @@ STATUS_COLORS = {
     "infra_error": "#9e9e9e",
     "compiled": "#1565c0",
 }
-GROUP_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+GROUP_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+)
 # Speedup histogram: half-octave bins from 1/8x to 8x, plus one open bin at each end.
 LOG2_LOW, LOG2_HIGH, LOG2_STEP = -3.0, 3.0, 0.5
 
@@ -124,24 +133,41 @@ def speedup_plot(board: Leaderboard) -> str:
         for b, count in enumerate(counts):
             h = plot_h * count / peak
             low = LOG2_LOW + (b - 1) * LOG2_STEP
-            span = f"below {2**LOG2_LOW:g}x" if b == 0 else f"{2**low:.2f}x to {2**(low + LOG2_STEP):.2f}x"
+            span = (
+                f"below {2**LOG2_LOW:g}x"
+                if b == 0
+                else f"{2**low:.2f}x to {2 ** (low + LOG2_STEP):.2f}x"
+            )
             if b == len(counts) - 1:
                 span = f"above {2**LOG2_HIGH:g}x"
-            body.append(_rect(left + b * bin_w + 1, top + plot_h - h, bin_w - 2, h, _color(index), f"{count} tasks {span}"))
+            body.append(
+                _rect(
+                    left + b * bin_w + 1,
+                    top + plot_h - h,
+                    bin_w - 2,
+                    h,
+                    _color(index),
+                    f"{count} tasks {span}",
+                )
+            )
         for power in range(int(LOG2_LOW), int(LOG2_HIGH) + 1):
             x = left + bin_w * (1 + (power - LOG2_LOW) / LOG2_STEP)
             body.append(_text(x, top + plot_h + 14, f"{2.0**power:g}x", "middle"))
         one_x = left + bin_w * (1 + (0 - LOG2_LOW) / LOG2_STEP)
-        body.append(f'<line x1="{one_x:.1f}" y1="{top}" x2="{one_x:.1f}" y2="{top + plot_h}" stroke="#555" stroke-dasharray="3,3"/>')
+        body.append(
+            f'<line x1="{one_x:.1f}" y1="{top}" x2="{one_x:.1f}" y2="{top + plot_h}" stroke="#555" stroke-dasharray="3,3"/>'
+        )
         body.append(_text(left - 4, top + 10, str(peak), "end"))
-        panels.append(_svg(left + plot_w + 10, top + plot_h + bottom, body, f"speedups of {row.name}"))
+        panels.append(
+            _svg(left + plot_w + 10, top + plot_h + bottom, body, f"speedups of {row.name}")
+        )
     return "".join(panels)
 
 
 def category_plot(board: Leaderboard) -> str:
     """Per category, one bar per group: its height is correct %, the dark part fast_1."""
     categories = board.categories
-    bar_w, gap, plot_h, top, left = 14.0, 18.0, 140.0, 10.0, 34.0
+    bar_w, gap, plot_h, top, left = 14.0, 24.0, 140.0, 10.0, 80.0
     group_w = len(board.rows) * bar_w + gap
     width = left + len(categories) * group_w + 10
     body = [_text(left - 4, top + 8, "100%", "end"), _text(left - 4, top + plot_h, "0%", "end")]
@@ -156,7 +182,9 @@ def category_plot(board: Leaderboard) -> str:
             correct_h = plot_h * stats.correct_pct / 100
             fast_h = plot_h * stats.fast.get(fast_name, 0.0)
             title = f"{row.name}, {category}: {stats.correct}/{stats.tasks} correct"
-            body.append(_rect(x, top + plot_h - correct_h, bar_w - 2, correct_h, _color(g) + "66", title))
+            body.append(
+                _rect(x, top + plot_h - correct_h, bar_w - 2, correct_h, _color(g) + "66", title)
+            )
             title = f"{row.name}, {category}: {format_pct(100 * stats.fast.get(fast_name, 0.0))} {fast_name}"
             body.append(_rect(x, top + plot_h - fast_h, bar_w - 2, fast_h, _color(g), title))
         label_x = x0 + (group_w - gap) / 2

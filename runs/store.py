@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +30,9 @@ from kernelwright.runs.models import (
     TimingSample,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from kernelwright.verifier.verdict import Verdict
 
 Pick = Literal["latest", "best"]
 EXPORT_FORMAT = "kernelwright.results/1"
@@ -117,8 +120,8 @@ class TaskResult:
         env_device = (self.environment or {}).get("device")
         return str(env_device or self.record.get("device") or "unknown")
 
-    def verdict(self) -> Any:
-        """The stored record as a ``kernelwright.verifier.verdict.Verdict``."""
+    def verdict(self) -> Verdict:
+        """The stored record as a ``Verdict`` (imported late: the verifier package loads torch)."""
         from kernelwright.verifier.verdict import Verdict
 
         return Verdict.from_json(self.record)
@@ -507,7 +510,9 @@ class Store:
         for result in results:
             name = Path(result.task_id).stem + ".py"
             if name in names:
-                raise StoreError(f"tasks {names[name]} and {result.task_id} share the file name {name}")
+                raise StoreError(
+                    f"tasks {names[name]} and {result.task_id} share the file name {name}"
+                )
             names[name] = result.task_id
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)

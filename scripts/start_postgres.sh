@@ -41,7 +41,11 @@ else
     as_owner() { "$@"; }
 fi
 
-PORT=${KERNELWRIGHT_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \
+        || echo $((20000 + RANDOM % 20000))
+}
+PORT=${KERNELWRIGHT_TEST_PG_PORT:-$(free_port)}
 DBNAME=${KERNELWRIGHT_TEST_PG_DB:-kernelwright_test}
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/kernelwright-pg.XXXXXX")
 chmod 755 "$ROOT"

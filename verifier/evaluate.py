@@ -21,12 +21,13 @@ import torch
 
 from kernelwright.backends import Backend, get_backend
 from kernelwright.backends.base import BackendStatus
+from kernelwright.backends.environment import capture_environment
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier import sandbox
 from kernelwright.verifier.guards import static_guards, trace_violations
 from kernelwright.verifier.timing import summarize
-from kernelwright.verifier.verdict import Finding, TimingResult, Verdict
+from kernelwright.verifier.verdict import Finding, Verdict
 
 # Flagged when a candidate beats eager by more than this on a meaningful timing (E18).
 IMPLAUSIBLE_SPEEDUP = 50.0
@@ -67,16 +68,24 @@ _BASELINES: dict[tuple[Any, ...], dict[str, Any]] = {}
 class Evaluation:
     """State of one evaluation: the candidate, its scratch space and what each phase found."""
 
-    def __init__(self, task: Task, source: str, backend: Backend, status: BackendStatus, options: EvalOptions) -> None:
+    def __init__(
+        self, task: Task, source: str, backend: Backend, status: BackendStatus, options: EvalOptions
+    ) -> None:
         self.task = task
         self.source = source
         self.backend = backend
         self.options = options
         self.level = sandbox.choose_level(options.sandbox)
         self.device = backend.device()
-        self.verdict = Verdict(task=task.id, backend=backend.name, device=status.device, status="correct")
+        self.verdict = Verdict(
+            task=task.id, backend=backend.name, device=status.device, status="correct"
+        )
         self.verdict.timing.meaningful = status.timing_meaningful
         self.verdict.extra.update(sandbox=self.level, category=task.category, phases={})
+        self.verdict.extra["environment"] = {
+            **capture_environment(backend.name),
+            "sandbox": self.level,
+        }
         self.root = options.cache_dir / "scratch" / uuid.uuid4().hex[:12]
         self.build_dir = options.cache_dir / "builds" / backend.build_key(source)
         self.logs: list[str] = []
@@ -105,7 +114,14 @@ class Evaluation:
             env["TORCHINDUCTOR_CACHE_DIR"] = str(self.options.cache_dir / "inductor")
         return env
 
-    def run_phase(self, phase: str, job: dict[str, Any], files: dict[str, Any], wall_s: float, trusted: bool = False) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
+    def run_phase(
+        self,
+        phase: str,
+        job: dict[str, Any],
+        files: dict[str, Any],
+        wall_s: float,
+        trusted: bool = False,
+    ) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
         scratch = self.root / phase
         (scratch / "tmp").mkdir(parents=True, exist_ok=True)
         if not trusted:
@@ -141,7 +157,14 @@ class Evaluation:
                 mounts.devices.extend(sandbox.gpu_device_nodes())
         command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker", str(job_path)]
         device = self.backend.needs_gpu_nodes(phase)
-        child = sandbox.run_child(command, scratch=scratch, level=self.level, limits=self._limits(wall_s, device), env=self._env(phase, scratch, trusted), mounts=mounts)
+        child = sandbox.run_child(
+            command,
+            scratch=scratch,
+            level=self.level,
+            limits=self._limits(wall_s, device),
+            env=self._env(phase, scratch, trusted),
+            mounts=mounts,
+        )
         self.verdict.extra["phases"][phase] = round(child.wall_s, 3)
         if child.log.strip():
             self.logs.append(f"[{phase}] {child.log.strip()}")
@@ -156,7 +179,9 @@ class Evaluation:
                 result = None
         return child, result
 
-    def _failure(self, phase: str, child: sandbox.ChildResult, result: dict[str, Any] | None, limit: float) -> None:
+    def _failure(
+        self, phase: str, child: sandbox.ChildResult, result: dict[str, Any] | None, limit: float
+    ) -> None:
         """Raise _Stop when a phase's child did not produce a usable result."""
         if child.timed_out:
             status = "compile_error" if phase == "compile" else "timeout"
@@ -164,11 +189,18 @@ class Evaluation:
         if result is None:
             if child.signal:
                 raise _Stop("crashed", f"{phase} child was killed by {child.signal_name}")
-            raise _Stop("crashed", f"{phase} child exited with code {child.returncode} and left no result")
+            raise _Stop(
+                "crashed", f"{phase} child exited with code {child.returncode} and left no result"
+            )
         if not result.get("ok"):
             status = "compile_error" if result.get("error_kind") == "compile" else "runtime_error"
             self.logs.append(f"[{phase}] {result.get('traceback', '')}")
-            raise _Stop(status, str(result.get("error", "unknown error")).splitlines()[0][:500] if result.get("error") else "unknown error")
+            raise _Stop(
+                status,
+                str(result.get("error", "unknown error")).splitlines()[0][:500]
+                if result.get("error")
+                else "unknown error",
+            )
 
     # -- phases -------------------------------------------------------------------------------
 
@@ -192,17 +224,29 @@ class Evaluation:
         for c, config in enumerate(configs):
             repeats = self.options.trials if c == 0 else 1
             for r in range(repeats):
-                trials.append(ref.make_trial(module, self.task, config, self.options.secret, ("trial", c, r), ref_device))
+                trials.append(
+                    ref.make_trial(
+                        module, self.task, config, self.options.secret, ("trial", c, r), ref_device
+                    )
+                )
         return trials
 
     def compile(self) -> bool:
         try:
-            init_inputs = list(call_with_config(self.task.module().get_init_inputs, self.task.default_config))
+            init_inputs = list(
+                call_with_config(self.task.module().get_init_inputs, self.task.default_config)
+            )
         except Exception as exc:
-            raise TaskError(f"the task's get_init_inputs failed: {type(exc).__name__}: {exc}") from exc
+            raise TaskError(
+                f"the task's get_init_inputs failed: {type(exc).__name__}: {exc}"
+            ) from exc
         # Only plain values travel in the job file; tensors in init inputs skip the signature check.
         preview = [] if any(isinstance(x, torch.Tensor) for x in init_inputs) else init_inputs
-        job = {"compile_only": self.options.compile_only and self.backend.status().state == "compile-only", "init_inputs_preview": preview}
+        job = {
+            "compile_only": self.options.compile_only
+            and self.backend.status().state == "compile-only",
+            "init_inputs_preview": preview,
+        }
         child, result = self.run_phase("compile", job, {}, self.options.timeout)
         self._failure("compile", child, result, self.options.timeout)
         return bool(result and result.get("compiled_only"))
@@ -210,14 +254,23 @@ class Evaluation:
     def correctness(self, trials: list[ref.Trial]) -> None:
         job = {"device": self.device, "backward": self.task.backward}
         payload = [t.payload for t in trials]
-        child, result = self.run_phase("correctness", job, {"trials.pt": payload}, self.options.timeout)
+        child, result = self.run_phase(
+            "correctness", job, {"trials.pt": payload}, self.options.timeout
+        )
         self._failure("correctness", child, result, self.options.timeout)
         assert result is not None
         got = result.get("trials", [])
         if len(got) != len(trials):
-            raise _Stop("crashed", f"correctness child returned {len(got)} trials for {len(trials)}")
+            raise _Stop(
+                "crashed", f"correctness child returned {len(got)} trials for {len(trials)}"
+            )
         self._clock_check(result)
-        summary: dict[str, Any] = {"trials": len(trials), "configs": _unique(t.config for t in trials), "max_abs_err": 0.0, "max_rel_err": 0.0}
+        summary: dict[str, Any] = {
+            "trials": len(trials),
+            "configs": _unique(t.config for t in trials),
+            "max_abs_err": 0.0,
+            "max_rel_err": 0.0,
+        }
         summary["reference_dtype"] = trials[0].reference_dtype
         summary["eager_max_abs_err"] = max((t.eager_error or 0.0) for t in trials)
         self.verdict.correctness = summary
@@ -225,12 +278,31 @@ class Evaluation:
             violations = trace_violations(dict(out.get("ops", {})))
             if violations:
                 raise _Stop("rejected", violations[0].detail, violations)
-            mutated = [i for i, (a, b) in enumerate(zip(trial.input_hashes, out.get("input_hashes", []), strict=False)) if a is not None and a != b]
+            mutated = [
+                i
+                for i, (a, b) in enumerate(
+                    zip(trial.input_hashes, out.get("input_hashes", []), strict=False)
+                )
+                if a is not None and a != b
+            ]
             if mutated:
-                raise _Stop("rejected", f"the candidate modified input(s) {mutated} in place", [Finding("input_mutation", f"input(s) {mutated} changed during forward (trial {n})")])
-            comparison = ref.check_outputs(self.task, trial, out["outputs_meta"], out["outputs"], self.device)
+                raise _Stop(
+                    "rejected",
+                    f"the candidate modified input(s) {mutated} in place",
+                    [
+                        Finding(
+                            "input_mutation",
+                            f"input(s) {mutated} changed during forward (trial {n})",
+                        )
+                    ],
+                )
+            comparison = ref.check_outputs(
+                self.task, trial, out["outputs_meta"], out["outputs"], self.device
+            )
             if comparison.ok and self.task.backward:
-                comparison = ref.check_grads(self.task, trial, out["grad_names"], out["grads_meta"], out["grads"])
+                comparison = ref.check_grads(
+                    self.task, trial, out["grad_names"], out["grads_meta"], out["grads"]
+                )
             if comparison.violations:
                 raise _Stop("rejected", comparison.reason, comparison.violations)
             if not comparison.ok:
@@ -242,14 +314,32 @@ class Evaluation:
     def _clock_check(self, result: dict[str, Any]) -> None:
         before, after = result.get("clock_ids_before"), result.get("clock_ids_after")
         if before != after:
-            changed = sorted(k for k in set(before or {}) | set(after or {}) if (before or {}).get(k) != (after or {}).get(k))
-            raise _Stop("rejected", f"timing functions were replaced: {', '.join(changed)}", [Finding("timer_patch", f"replaced while the candidate ran: {', '.join(changed)}")])
+            changed = sorted(
+                k
+                for k in set(before or {}) | set(after or {})
+                if (before or {}).get(k) != (after or {}).get(k)
+            )
+            raise _Stop(
+                "rejected",
+                f"timing functions were replaced: {', '.join(changed)}",
+                [Finding("timer_patch", f"replaced while the candidate ran: {', '.join(changed)}")],
+            )
 
     def timing_sets(self) -> list[ref.Trial]:
         module = self.task.module()
         ref_device = self.reference_device()
         n = max(1, self.options.input_sets)
-        return [ref.make_trial(module, self.task, dict(self.task.default_config), self.options.secret, ("timing", i), ref_device) for i in range(n)]
+        return [
+            ref.make_trial(
+                module,
+                self.task,
+                dict(self.task.default_config),
+                self.options.secret,
+                ("timing", i),
+                ref_device,
+            )
+            for i in range(n)
+        ]
 
     def _budget(self) -> dict[str, Any]:
         if not self.verdict.timing.meaningful:
@@ -259,13 +349,24 @@ class Evaluation:
     def _timing_payload(self, sets: list[ref.Trial]) -> dict[str, Any]:
         first = sets[0].payload
         model = {k: first[k] for k in ("init_seed", "init_inputs", "state_dict")}
-        return {"model": model, "input_sets": [s.payload["inputs"] for s in sets], "grad_outputs": first["grad_outputs"]}
+        return {
+            "model": model,
+            "input_sets": [s.payload["inputs"] for s in sets],
+            "grad_outputs": first["grad_outputs"],
+        }
 
     def timing(self, sets: list[ref.Trial]) -> None:
         full_at = sorted(random.SystemRandom().sample(range(3, 40), 2))
-        job = {"device": self.device, "backward": self.task.backward, "budget": self._budget(), "full_output_calls": full_at}
+        job = {
+            "device": self.device,
+            "backward": self.task.backward,
+            "budget": self._budget(),
+            "full_output_calls": full_at,
+        }
         started = time.monotonic()
-        child, result = self.run_phase("timing", job, {"timing.pt": self._timing_payload(sets)}, self.options.timeout)
+        child, result = self.run_phase(
+            "timing", job, {"timing.pt": self._timing_payload(sets)}, self.options.timeout
+        )
         wall = time.monotonic() - started
         self._failure("timing", child, result, self.options.timeout)
         assert result is not None
@@ -273,9 +374,22 @@ class Evaluation:
         self._check_timed_outputs(sets, result)
         samples = [float(s) for s in result.get("samples", [])]
         if not samples or any(not (s > 0) for s in samples):
-            raise _Stop("rejected", "timing samples are missing or not positive", [Finding("timing_forged", "non-positive or missing samples")])
+            raise _Stop(
+                "rejected",
+                "timing samples are missing or not positive",
+                [Finding("timing_forged", "non-positive or missing samples")],
+            )
         if sum(samples) / 1000.0 > wall:
-            raise _Stop("rejected", "reported kernel time exceeds the wall-clock time of the phase", [Finding("timing_forged", f"samples sum to {sum(samples):.1f} ms in a {wall * 1000:.1f} ms phase")])
+            raise _Stop(
+                "rejected",
+                "reported kernel time exceeds the wall-clock time of the phase",
+                [
+                    Finding(
+                        "timing_forged",
+                        f"samples sum to {sum(samples):.1f} ms in a {wall * 1000:.1f} ms phase",
+                    )
+                ],
+            )
         median, iqr = summarize(samples)
         self.verdict.timing.samples = samples
         self.verdict.timing.candidate_ms = median
@@ -285,35 +399,90 @@ class Evaluation:
         """Every timed call's sampled values, some calls in full, and one call after the loop (E06)."""
         for call_no, set_no, spots in result.get("spots", []):
             if not (0 <= set_no < len(sets)):
-                raise _Stop("rejected", "timed call used an unknown input set", [Finding("timed_output_mismatch", f"call {call_no}")])
-            problem = ref.check_spot(self.task, sets[set_no].expected, sets[set_no].expected_meta, spots)
+                raise _Stop(
+                    "rejected",
+                    "timed call used an unknown input set",
+                    [Finding("timed_output_mismatch", f"call {call_no}")],
+                )
+            problem = ref.check_spot(
+                self.task, sets[set_no].expected, sets[set_no].expected_meta, spots
+            )
             if problem:
-                raise _Stop("rejected", f"timed call {call_no} returned a wrong result: {problem}", [Finding("timed_output_mismatch", f"call {call_no} (input set {set_no}): {problem}")])
-        checks: list[tuple[str, int, list[Any]]] = [(f"timed call {i}", s, data) for i, (s, data) in dict(result.get("full_outputs", {})).items()]
+                raise _Stop(
+                    "rejected",
+                    f"timed call {call_no} returned a wrong result: {problem}",
+                    [
+                        Finding(
+                            "timed_output_mismatch",
+                            f"call {call_no} (input set {set_no}): {problem}",
+                        )
+                    ],
+                )
+        checks: list[tuple[str, int, list[Any]]] = [
+            (f"timed call {i}", s, data)
+            for i, (s, data) in dict(result.get("full_outputs", {})).items()
+        ]
         checks.append(("the call after the timing loop", 0, result.get("final_output", [])))
         for what, set_no, data in checks:
             trial = sets[set_no]
-            meta = [{"type": "torch.Tensor", "has_storage": True, "dtype": str(d.dtype), "shape": list(d.shape), "device": self.device} if isinstance(d, torch.Tensor) else {"type": "missing"} for d in data]
+            meta = [
+                {
+                    "type": "torch.Tensor",
+                    "has_storage": True,
+                    "dtype": str(d.dtype),
+                    "shape": list(d.shape),
+                    "device": self.device,
+                }
+                if isinstance(d, torch.Tensor)
+                else {"type": "missing"}
+                for d in data
+            ]
             comparison = ref.check_outputs(self.task, trial, meta, data, self.device)
             if not comparison.ok:
-                raise _Stop("rejected", f"{what} returned a wrong result: {comparison.reason}", [Finding("timed_output_mismatch", f"{what}: {comparison.reason}")])
+                raise _Stop(
+                    "rejected",
+                    f"{what} returned a wrong result: {comparison.reason}",
+                    [Finding("timed_output_mismatch", f"{what}: {comparison.reason}")],
+                )
 
     def baselines(self, sets: list[ref.Trial]) -> None:
-        key = (self.task.id, self.task.source_hash, self.backend.name, self.device, json.dumps(self._budget()), self.options.compile_baseline)
+        key = (
+            self.task.id,
+            self.task.source_hash,
+            self.backend.name,
+            self.device,
+            json.dumps(self._budget()),
+            self.options.compile_baseline,
+        )
         cached = _BASELINES.get(key)
         if cached is None:
             job = {
-                "mode": "timing", "reference": True, "task_path": str(self.task.path), "overrides": self.task.overrides,
-                "device": self.device, "backward": self.task.backward, "budget": self._budget(),
+                "mode": "timing",
+                "reference": True,
+                "task_path": str(self.task.path),
+                "overrides": self.task.overrides,
+                "device": self.device,
+                "backward": self.task.backward,
+                "budget": self._budget(),
                 "compile_model": self.options.compile_baseline and self.verdict.timing.meaningful,
             }
             limit = max(self.options.timeout, 300.0)
-            child, result = self.run_phase("baseline", job, {"timing.pt": self._timing_payload(sets)}, limit, trusted=True)
+            child, result = self.run_phase(
+                "baseline", job, {"timing.pt": self._timing_payload(sets)}, limit, trusted=True
+            )
             if result is None or not result.get("ok"):
-                why = "timed out" if child.timed_out else (result or {}).get("error", f"exit {child.returncode}")
+                why = (
+                    "timed out"
+                    if child.timed_out
+                    else (result or {}).get("error", f"exit {child.returncode}")
+                )
                 self.verdict.timing.note = f"eager baseline failed: {why}"
                 return
-            cached = {"eager": result.get("eager_samples") or result.get("samples", []), "compile": result.get("compile_samples", []), "compile_error": result.get("compile_error")}
+            cached = {
+                "eager": result.get("eager_samples") or result.get("samples", []),
+                "compile": result.get("compile_samples", []),
+                "compile_error": result.get("compile_error"),
+            }
             _BASELINES[key] = cached
         timing = self.verdict.timing
         timing.eager_samples = [float(s) for s in cached["eager"]]
@@ -333,7 +502,12 @@ class Evaluation:
         }
         eager = self.verdict.speedup["eager"]
         if eager is not None and eager > IMPLAUSIBLE_SPEEDUP:
-            self.verdict.flags.append(Finding("implausible_speedup", f"{eager:.1f}x over eager exceeds {IMPLAUSIBLE_SPEEDUP:g}x"))
+            self.verdict.flags.append(
+                Finding(
+                    "implausible_speedup",
+                    f"{eager:.1f}x over eager exceeds {IMPLAUSIBLE_SPEEDUP:g}x",
+                )
+            )
 
     def cleanup(self) -> None:
         if not self.options.keep_scratch:
@@ -357,7 +531,18 @@ def _host_memory_limit() -> int | None:
     return int(total_kb * 1024 * 0.75)
 
 
-_PASSTHROUGH = ("PATH", "LD_LIBRARY_PATH", "CUDA_HOME", "CUDA_PATH", "LANG", "LC_ALL", "CC", "CXX", "TORCH_CUDA_ARCH_LIST", "OMP_NUM_THREADS")
+_PASSTHROUGH = (
+    "PATH",
+    "LD_LIBRARY_PATH",
+    "CUDA_HOME",
+    "CUDA_PATH",
+    "LANG",
+    "LC_ALL",
+    "CC",
+    "CXX",
+    "TORCH_CUDA_ARCH_LIST",
+    "OMP_NUM_THREADS",
+)
 
 
 def _passthrough_env() -> dict[str, str]:
@@ -377,7 +562,9 @@ def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Ver
     try:
         ev = Evaluation(task, source, target, status, options)
     except sandbox.SandboxError as exc:
-        return Verdict(task=task.id, backend=backend, device=status.device, status="infra_error", log=str(exc))
+        return Verdict(
+            task=task.id, backend=backend, device=status.device, status="infra_error", log=str(exc)
+        )
     try:
         _run(ev)
     except _Stop as stop:

@@ -15,15 +15,72 @@ from kernelwright.verifier.verdict import Finding
 
 # Ops that allocate, view, copy, convert or query: what plain torch may do around the kernels.
 ALLOWED_OPS = frozenset(
-    """
-    empty empty_like empty_strided new_empty new_empty_strided zeros zeros_like new_zeros ones
-    ones_like new_ones full full_like new_full fill_ zero_ scalar_tensor arange lift_fresh
-    view _unsafe_view view_as reshape _reshape_alias alias as_strided expand expand_as permute
-    transpose t unsqueeze squeeze flatten unflatten slice select narrow split split_with_sizes
-    chunk unbind detach contiguous clone copy_ _to_copy to _copy_from _copy_from_and_resize
-    resize_ set_ _local_scalar_dense is_same_size is_nonzero _has_compatible_shallow_copy_type
-    diagonal unfold movedim _unsafe_index sym_size sym_stride sym_numel sym_storage_offset
-    """.split()
+    [
+        "empty",
+        "empty_like",
+        "empty_strided",
+        "new_empty",
+        "new_empty_strided",
+        "zeros",
+        "zeros_like",
+        "new_zeros",
+        "ones",
+        "ones_like",
+        "new_ones",
+        "full",
+        "full_like",
+        "new_full",
+        "fill_",
+        "zero_",
+        "scalar_tensor",
+        "arange",
+        "lift_fresh",
+        "view",
+        "_unsafe_view",
+        "view_as",
+        "reshape",
+        "_reshape_alias",
+        "alias",
+        "as_strided",
+        "expand",
+        "expand_as",
+        "permute",
+        "transpose",
+        "t",
+        "unsqueeze",
+        "squeeze",
+        "flatten",
+        "unflatten",
+        "slice",
+        "select",
+        "narrow",
+        "split",
+        "split_with_sizes",
+        "chunk",
+        "unbind",
+        "detach",
+        "contiguous",
+        "clone",
+        "copy_",
+        "_to_copy",
+        "to",
+        "_copy_from",
+        "_copy_from_and_resize",
+        "resize_",
+        "set_",
+        "_local_scalar_dense",
+        "is_same_size",
+        "is_nonzero",
+        "_has_compatible_shallow_copy_type",
+        "diagonal",
+        "unfold",
+        "movedim",
+        "_unsafe_index",
+        "sym_size",
+        "sym_stride",
+        "sym_numel",
+        "sym_storage_offset",
+    ]
 )
 
 # Names whose use in the source means the candidate reaches into the harness (E10, E11, E13).
@@ -82,26 +139,48 @@ def static_guards(source: str, kernel_markers: tuple[str, ...], backend: str) ->
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in _TAMPER_ATTRS:
-            add(report.violations, "harness_tampering", f"line {node.lineno}: {_TAMPER_ATTRS[node.attr]}")
+            add(
+                report.violations,
+                "harness_tampering",
+                f"line {node.lineno}: {_TAMPER_ATTRS[node.attr]}",
+            )
         elif isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                owner = _dotted(target.value) if isinstance(target, ast.Attribute) else ""
+                if not isinstance(target, ast.Attribute):
+                    continue
+                owner = _dotted(target.value)
                 if owner in _CLOCK_OWNERS:
-                    add(report.violations, "timer_patch", f"line {node.lineno}: assigns {owner}.{target.attr}")  # type: ignore[attr-defined]
+                    add(
+                        report.violations,
+                        "timer_patch",
+                        f"line {node.lineno}: assigns {owner}.{target.attr}",
+                    )
         elif isinstance(node, ast.Call) and _dotted(node.func) == "setattr" and node.args:
             owner = _dotted(node.args[0])
             if owner in _CLOCK_OWNERS:
                 add(report.violations, "timer_patch", f"line {node.lineno}: setattr on {owner}")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
             for name in names:
                 root = name.split(".")[0]
                 if root in _SUSPICIOUS_IMPORTS:
-                    add(report.flags, "suspicious_import", f"line {node.lineno}: imports {root}: {_SUSPICIOUS_IMPORTS[root]}")
+                    add(
+                        report.flags,
+                        "suspicious_import",
+                        f"line {node.lineno}: imports {root}: {_SUSPICIOUS_IMPORTS[root]}",
+                    )
     if kernel_markers and not any(marker in source for marker in kernel_markers):
         wanted = " or ".join(kernel_markers)
-        add(report.violations, "no_kernel", f"a {backend} candidate must define its own kernels ({wanted} not found)")
+        add(
+            report.violations,
+            "no_kernel",
+            f"a {backend} candidate must define its own kernels ({wanted} not found)",
+        )
     return report
 
 
@@ -111,4 +190,9 @@ def trace_violations(op_counts: dict[str, int]) -> list[Finding]:
     if not computing:
         return []
     listed = ", ".join(f"aten.{name} x{n}" for name, n in computing[:12])
-    return [Finding("torch_compute", f"torch ran the arithmetic instead of the candidate's kernels: {listed}")]
+    return [
+        Finding(
+            "torch_compute",
+            f"torch ran the arithmetic instead of the candidate's kernels: {listed}",
+        )
+    ]

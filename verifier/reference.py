@@ -59,7 +59,13 @@ def _upcast(value: Any) -> Any:
     return value
 
 
-def _forward(model: torch.nn.Module, inputs: list[Any], device: str, backward: bool, grad_outputs: list[torch.Tensor] | None) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
+def _forward(
+    model: torch.nn.Module,
+    inputs: list[Any],
+    device: str,
+    backward: bool,
+    grad_outputs: list[torch.Tensor] | None,
+) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
     model = model.to(device)
     moved = [x.detach().clone().to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
     if backward:
@@ -70,16 +76,27 @@ def _forward(model: torch.nn.Module, inputs: list[Any], device: str, backward: b
         outputs = _as_list(model(*moved))
     grads: dict[str, torch.Tensor] = {}
     if backward:
-        wrt = [(f"input.{i}", x) for i, x in enumerate(moved) if isinstance(x, torch.Tensor) and x.requires_grad]
+        wrt = [
+            (f"input.{i}", x)
+            for i, x in enumerate(moved)
+            if isinstance(x, torch.Tensor) and x.requires_grad
+        ]
         wrt += [(f"param.{n}", p) for n, p in model.named_parameters() if p.requires_grad]
         diff = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
-        go = [g.to(device=device, dtype=o.dtype) for g, o in zip(grad_outputs or [], diff, strict=False)]
+        go = [
+            g.to(device=device, dtype=o.dtype)
+            for g, o in zip(grad_outputs or [], diff, strict=False)
+        ]
         got = torch.autograd.grad(diff, [t for _, t in wrt], go, allow_unused=True)
-        grads = {name: g.detach().cpu() for (name, _), g in zip(wrt, got, strict=True) if g is not None}
+        grads = {
+            name: g.detach().cpu() for (name, _), g in zip(wrt, got, strict=True) if g is not None
+        }
     return [o.detach().cpu() if isinstance(o, torch.Tensor) else o for o in outputs], grads
 
 
-def make_trial(module: Any, task: Task, config: dict[str, Any], secret: bytes, label: object, device: str) -> Trial:
+def make_trial(
+    module: Any, task: Task, config: dict[str, Any], secret: bytes, label: object, device: str
+) -> Trial:
     """Draw inputs for ``config`` from a secret seed and compute the reference on them."""
     seed = derive_seed(secret, task.id, label, "inputs")
     init_seed = derive_seed(secret, task.id, label, "init")
@@ -92,13 +109,19 @@ def make_trial(module: Any, task: Task, config: dict[str, Any], secret: bytes, l
     eager_model = copy.deepcopy(model)
     eager_out, _ = _forward(eager_model, inputs, device, False, None)
     expected_meta = [
-        {"dtype": str(o.dtype), "shape": list(o.shape)} if isinstance(o, torch.Tensor) else {"type": type(o).__name__}
+        {"dtype": str(o.dtype), "shape": list(o.shape)}
+        if isinstance(o, torch.Tensor)
+        else {"type": type(o).__name__}
         for o in eager_out
     ]
     grad_outputs: list[torch.Tensor] = []
     if task.backward:
         torch.manual_seed(derive_seed(secret, task.id, label, "grad"))
-        grad_outputs = [torch.randn(o.shape, dtype=o.dtype) for o in eager_out if isinstance(o, torch.Tensor) and o.is_floating_point()]
+        grad_outputs = [
+            torch.randn(o.shape, dtype=o.dtype)
+            for o in eager_out
+            if isinstance(o, torch.Tensor) and o.is_floating_point()
+        ]
     reference_dtype = "float64"
     try:
         ref_model = copy.deepcopy(model).to(torch.float64)
@@ -108,8 +131,13 @@ def make_trial(module: Any, task: Task, config: dict[str, Any], secret: bytes, l
     except (RuntimeError, TypeError, NotImplementedError):
         # Some models pin dtypes internally; then the task's own dtype is the best reference.
         reference_dtype = "native"
-        expected, grads = _forward(copy.deepcopy(model), inputs, device, task.backward, grad_outputs)
-    expected = [o.to(torch.float64) if isinstance(o, torch.Tensor) and o.is_floating_point() else o for o in expected]
+        expected, grads = _forward(
+            copy.deepcopy(model), inputs, device, task.backward, grad_outputs
+        )
+    expected = [
+        o.to(torch.float64) if isinstance(o, torch.Tensor) and o.is_floating_point() else o
+        for o in expected
+    ]
     payload = {
         "init_seed": init_seed,
         "init_inputs": init_inputs,
@@ -119,13 +147,19 @@ def make_trial(module: Any, task: Task, config: dict[str, Any], secret: bytes, l
     }
     eager_error = _max_abs_error(eager_out, expected)
     hashes = [tensor_hash(x) if isinstance(x, torch.Tensor) else None for x in inputs]
-    return Trial(config, payload, expected, expected_meta, grads, hashes, reference_dtype, eager_error)
+    return Trial(
+        config, payload, expected, expected_meta, grads, hashes, reference_dtype, eager_error
+    )
 
 
 def _max_abs_error(outputs: list[Any], expected: list[Any]) -> float | None:
     worst = 0.0
     for out, ref in zip(outputs, expected, strict=False):
-        if isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor) and out.shape == ref.shape:
+        if (
+            isinstance(out, torch.Tensor)
+            and isinstance(ref, torch.Tensor)
+            and out.shape == ref.shape
+        ):
             diff = (out.to(torch.float64) - ref.to(torch.float64)).abs()
             finite = diff[torch.isfinite(diff)]
             if finite.numel():
@@ -135,10 +169,27 @@ def _max_abs_error(outputs: list[Any], expected: list[Any]) -> float | None:
 
 def tolerance(task: Task, dtype: torch.dtype) -> tuple[float, float]:
     default = DEFAULT_TOLERANCE.get(dtype, (0.0, 0.0))
-    return (task.atol if task.atol is not None else default[0], task.rtol if task.rtol is not None else default[1])
+    return (
+        task.atol if task.atol is not None else default[0],
+        task.rtol if task.rtol is not None else default[1],
+    )
 
 
-_DTYPES = {str(d): d for d in (torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)}
+_DTYPES = {
+    str(d): d
+    for d in (
+        torch.float64,
+        torch.float32,
+        torch.float16,
+        torch.bfloat16,
+        torch.int64,
+        torch.int32,
+        torch.int16,
+        torch.int8,
+        torch.uint8,
+        torch.bool,
+    )
+}
 
 
 @dataclass
@@ -152,16 +203,23 @@ class Comparison:
     max_rel_err: float = 0.0
 
 
-def compare_values(name: str, got: torch.Tensor, ref: torch.Tensor, atol: float, rtol: float) -> Comparison:
+def compare_values(
+    name: str, got: torch.Tensor, ref: torch.Tensor, atol: float, rtol: float
+) -> Comparison:
     """Elementwise comparison on raw data with NaN and Inf compared explicitly."""
     a = got.to(torch.float64) if got.is_floating_point() or ref.is_floating_point() else got
     b = ref.to(a.dtype)
     if not a.is_floating_point():
-        bad = int((a != b).sum())
-        return Comparison(bad == 0, f"{name}: {bad} of {a.numel()} values differ" if bad else "")
+        n_diff = int((a != b).sum())
+        return Comparison(
+            n_diff == 0, f"{name}: {n_diff} of {a.numel()} values differ" if n_diff else ""
+        )
     nan_a, nan_b = torch.isnan(a), torch.isnan(b)
     if not torch.equal(nan_a, nan_b):
-        return Comparison(False, f"{name}: NaN where the reference has {'none' if nan_a.any() else 'NaN'} ({int((nan_a ^ nan_b).sum())} values)")
+        return Comparison(
+            False,
+            f"{name}: NaN where the reference has {'none' if nan_a.any() else 'NaN'} ({int((nan_a ^ nan_b).sum())} values)",
+        )
     inf_a, inf_b = torch.isinf(a), torch.isinf(b)
     if not torch.equal(inf_a, inf_b) or not torch.equal(a[inf_a], b[inf_b]):
         return Comparison(False, f"{name}: Inf values differ from the reference")
@@ -182,32 +240,74 @@ def compare_values(name: str, got: torch.Tensor, ref: torch.Tensor, atol: float,
     return Comparison(True, max_abs_err=max_abs, max_rel_err=max_rel)
 
 
-def check_outputs(task: Task, trial: Trial, meta: list[dict[str, Any]], data: list[Any], expected_device: str, what: str = "output") -> Comparison:
+def check_outputs(
+    task: Task,
+    trial: Trial,
+    meta: list[dict[str, Any]],
+    data: list[Any],
+    expected_device: str,
+    what: str = "output",
+) -> Comparison:
     """Type, dtype, shape and device from the child's metadata, then values on raw data."""
     if len(meta) != len(trial.expected_meta):
-        return Comparison(False, f"returned {len(meta)} {what}s, the reference returns {len(trial.expected_meta)}")
+        return Comparison(
+            False, f"returned {len(meta)} {what}s, the reference returns {len(trial.expected_meta)}"
+        )
     worst_abs = worst_rel = 0.0
-    for i, (m, expected_meta, ref, got) in enumerate(zip(meta, trial.expected_meta, trial.expected, data, strict=True)):
+    for i, (m, expected_meta, ref, got) in enumerate(
+        zip(meta, trial.expected_meta, trial.expected, data, strict=True)
+    ):
         name = f"{what} {i}"
-        if m.get("type") != "torch.Tensor" or got is None or not isinstance(got, torch.Tensor) or type(got) is not torch.Tensor:
-            return Comparison(False, f"{name} is {m.get('type')}, not exactly torch.Tensor", [Finding("output_type", f"{name} is {m.get('type')}: tensor subclasses and lazy tensors are not accepted")])
+        if (
+            m.get("type") != "torch.Tensor"
+            or got is None
+            or not isinstance(got, torch.Tensor)
+            or type(got) is not torch.Tensor
+        ):
+            return Comparison(
+                False,
+                f"{name} is {m.get('type')}, not exactly torch.Tensor",
+                [
+                    Finding(
+                        "output_type",
+                        f"{name} is {m.get('type')}: tensor subclasses and lazy tensors are not accepted",
+                    )
+                ],
+            )
         if not m.get("has_storage", False):
-            return Comparison(False, f"{name} has no real storage", [Finding("output_type", f"{name} has no storage")])
-        if m.get("dtype") != expected_meta.get("dtype") or str(got.dtype) != expected_meta.get("dtype"):
-            return Comparison(False, f"{name} has dtype {m.get('dtype')}, expected {expected_meta.get('dtype')}")
-        if list(got.shape) != expected_meta.get("shape") or m.get("shape") != expected_meta.get("shape"):
-            return Comparison(False, f"{name} has shape {list(got.shape)}, expected {expected_meta.get('shape')}")
+            return Comparison(
+                False,
+                f"{name} has no real storage",
+                [Finding("output_type", f"{name} has no storage")],
+            )
+        if m.get("dtype") != expected_meta.get("dtype") or str(got.dtype) != expected_meta.get(
+            "dtype"
+        ):
+            return Comparison(
+                False, f"{name} has dtype {m.get('dtype')}, expected {expected_meta.get('dtype')}"
+            )
+        if list(got.shape) != expected_meta.get("shape") or m.get("shape") != expected_meta.get(
+            "shape"
+        ):
+            return Comparison(
+                False, f"{name} has shape {list(got.shape)}, expected {expected_meta.get('shape')}"
+            )
         if not str(m.get("device", "")).startswith(expected_device):
             return Comparison(False, f"{name} is on {m.get('device')}, expected {expected_device}")
         atol, rtol = tolerance(task, _DTYPES.get(expected_meta["dtype"], torch.float32))
         result = compare_values(name, got, ref, atol, rtol)
         if not result.ok:
             return result
-        worst_abs, worst_rel = max(worst_abs, result.max_abs_err), max(worst_rel, result.max_rel_err)
+        worst_abs, worst_rel = (
+            max(worst_abs, result.max_abs_err),
+            max(worst_rel, result.max_rel_err),
+        )
     return Comparison(True, max_abs_err=worst_abs, max_rel_err=worst_rel)
 
 
-def check_grads(task: Task, trial: Trial, names: list[str], meta: list[dict[str, Any]], data: list[Any]) -> Comparison:
+def check_grads(
+    task: Task, trial: Trial, names: list[str], meta: list[dict[str, Any]], data: list[Any]
+) -> Comparison:
     got = dict(zip(names, zip(meta, data, strict=True), strict=True))
     worst = 0.0
     for name, ref in trial.expected_grads.items():
@@ -215,9 +315,15 @@ def check_grads(task: Task, trial: Trial, names: list[str], meta: list[dict[str,
             return Comparison(False, f"no gradient for {name}")
         m, value = got[name]
         if m.get("type") != "torch.Tensor" or type(value) is not torch.Tensor:
-            return Comparison(False, f"gradient {name} is {m.get('type')}", [Finding("output_type", f"gradient {name} is {m.get('type')}")])
+            return Comparison(
+                False,
+                f"gradient {name} is {m.get('type')}",
+                [Finding("output_type", f"gradient {name} is {m.get('type')}")],
+            )
         if list(value.shape) != list(ref.shape):
-            return Comparison(False, f"gradient {name} has shape {list(value.shape)}, expected {list(ref.shape)}")
+            return Comparison(
+                False, f"gradient {name} has shape {list(value.shape)}, expected {list(ref.shape)}"
+            )
         atol, rtol = tolerance(task, value.dtype)
         result = compare_values(f"gradient {name}", value, ref, atol, rtol)
         if not result.ok:
@@ -226,7 +332,12 @@ def check_grads(task: Task, trial: Trial, names: list[str], meta: list[dict[str,
     return Comparison(True, max_abs_err=worst)
 
 
-def check_spot(task: Task, expected: list[torch.Tensor], expected_meta: list[dict[str, Any]], spots: list[tuple[list[int], list[float]]]) -> str | None:
+def check_spot(
+    task: Task,
+    expected: list[torch.Tensor],
+    expected_meta: list[dict[str, Any]],
+    spots: list[tuple[list[int], list[float]]],
+) -> str | None:
     """Compare the sampled values of one timed call against the reference; a reason if they differ."""
     for i, ((idx, values), ref) in enumerate(zip(spots, expected, strict=False)):
         if not idx:

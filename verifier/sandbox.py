@@ -137,7 +137,9 @@ def bwrap_status() -> tuple[bool, str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"bwrap failed to start: {exc}"
     if done.returncode != 0:
-        return False, "bwrap cannot create namespaces here: " + done.stderr.decode(errors="replace").strip()[:200]
+        return False, "bwrap cannot create namespaces here: " + done.stderr.decode(
+            errors="replace"
+        ).strip()[:200]
     return True, "bwrap works"
 
 
@@ -147,7 +149,9 @@ def choose_level(requested: str = "auto") -> str:
         ok, _ = bwrap_status()
         return "bwrap" if ok else "process"
     if requested not in LEVELS:
-        raise SandboxError(f"unknown sandbox level {requested!r} (choose from auto, {', '.join(LEVELS)})")
+        raise SandboxError(
+            f"unknown sandbox level {requested!r} (choose from auto, {', '.join(LEVELS)})"
+        )
     if requested == "bwrap":
         ok, why = bwrap_status()
         if not ok:
@@ -178,8 +182,23 @@ def _hidden_home_paths() -> list[Path]:
     return sorted(p for p in wanted if str(p).startswith("/root"))
 
 
-def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str], *, scratch_owned: bool) -> list[str]:
-    argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "0755", "--tmpfs", "/tmp"]
+def _bwrap_argv(
+    scratch: Path, mounts: Mounts, command: Sequence[str], *, scratch_owned: bool
+) -> list[str]:
+    argv = [
+        "bwrap",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--perms",
+        "0755",
+        "--tmpfs",
+        "/tmp",
+    ]
     made: set[Path] = set()
 
     def bind(flag: str, path: Path, source: Path | None = None) -> None:
@@ -205,7 +224,13 @@ def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str], *, scratc
     for source, target in mounts.remapped:
         bind("--bind", target, source)
     argv += ["--chdir", str(scratch)]
-    argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    argv += [
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
     argv += ["--die-with-parent", "--new-session"]
     if is_root():
         # As root, --unshare-user would make the uid drop below fail; setpriv drops it instead.
@@ -228,7 +253,9 @@ def _apply_limits(limits: Limits) -> None:
     if limits.cpu_s is not None:
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
     if limits.address_space_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_bytes, limits.address_space_bytes))
+        resource.setrlimit(
+            resource.RLIMIT_AS, (limits.address_space_bytes, limits.address_space_bytes)
+        )
     if not is_root():
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 

@@ -22,7 +22,10 @@ _monotonic = time.monotonic
 
 def clock_ids() -> dict[str, int]:
     """Identities of the timing functions, to compare before and after the candidate runs."""
-    ids = {"time.perf_counter_ns": id(time.perf_counter_ns), "time.perf_counter": id(time.perf_counter)}
+    ids = {
+        "time.perf_counter_ns": id(time.perf_counter_ns),
+        "time.perf_counter": id(time.perf_counter),
+    }
     try:
         import torch
 
@@ -74,7 +77,9 @@ class CpuClock:
     def __init__(self) -> None:
         import torch
 
-        self.flush_buffer = torch.empty(max(2 * last_level_cache_bytes(), 16 << 20) // 4, dtype=torch.float32)
+        self.flush_buffer = torch.empty(
+            max(2 * last_level_cache_bytes(), 16 << 20) // 4, dtype=torch.float32
+        )
 
     def flush(self) -> None:
         self.flush_buffer.fill_(1.0)

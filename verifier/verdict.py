@@ -49,7 +49,13 @@ class TimingResult:
     compile_samples: list[float] = field(default_factory=list)
     note: str = ""
 
-    CONTRACT_KEYS: ClassVar[tuple[str, ...]] = ("candidate_ms", "eager_ms", "compile_ms", "samples", "meaningful")
+    CONTRACT_KEYS: ClassVar[tuple[str, ...]] = (
+        "candidate_ms",
+        "eager_ms",
+        "compile_ms",
+        "samples",
+        "meaningful",
+    )
 
     def to_json(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self.CONTRACT_KEYS}

@@ -63,11 +63,13 @@ def _install_compile_only_hook(build_dir: Path) -> None:
 
     from kernelwright.backends.compile_only import compile_sources
 
-    def load_inline(name: str, cpp_sources: Any, cuda_sources: Any = None, functions: Any = None, **kwargs: Any) -> Any:
+    def load_inline(
+        name: str, cpp_sources: Any, cuda_sources: Any = None, functions: Any = None, **kwargs: Any
+    ) -> Any:
         compile_sources(build_dir, name, cpp_sources, cuda_sources, functions, kwargs)
         raise CompiledOnly(name)
 
-    cpp_ext.load_inline = load_inline
+    cpp_ext.load_inline = load_inline  # type: ignore[assignment]
 
 
 def _signature_problem(cls: Any, init_inputs: list[Any]) -> str | None:
@@ -161,7 +163,7 @@ class OpTrace:
         self.counts = counts
 
         class _Mode(TorchDispatchMode):
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 name = str(func.overloadpacket.__name__)
                 counts[name] = counts.get(name, 0) + 1
                 return func(*args, **(kwargs or {}))
@@ -198,16 +200,22 @@ def _run_trial(cls: Any, trial: dict[str, Any], device: str, backward: bool) -> 
     }
 
 
-def _backward(model: Any, inputs: list[Any], outputs: list[Any], grad_outputs: list[Any], device: str) -> list[tuple[str, Any]]:
+def _backward(
+    model: Any, inputs: list[Any], outputs: list[Any], grad_outputs: list[Any], device: str
+) -> list[tuple[str, Any]]:
     import torch
 
     wrt: list[tuple[str, Any]] = [
-        (f"input.{i}", x) for i, x in enumerate(inputs) if isinstance(x, torch.Tensor) and x.requires_grad
+        (f"input.{i}", x)
+        for i, x in enumerate(inputs)
+        if isinstance(x, torch.Tensor) and x.requires_grad
     ]
     wrt += [(f"param.{name}", p) for name, p in model.named_parameters() if p.requires_grad]
     differentiable = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
     if not differentiable:
-        raise RuntimeError("no output requires grad: the backward pass is not connected to the inputs")
+        raise RuntimeError(
+            "no output requires grad: the backward pass is not connected to the inputs"
+        )
     go = [g.to(device) for g in grad_outputs[: len(differentiable)]]
     grads = torch.autograd.grad(differentiable, [t for _, t in wrt], go, allow_unused=True)
     return [(name, g) for (name, _), g in zip(wrt, grads, strict=True)]
@@ -244,13 +252,18 @@ def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     results = []
     for trial in trials:
         results.append(_run_trial(cls, trial, device, job["backward"]))
-    return {"ok": True, "trials": results, "clock_ids_before": before, "clock_ids_after": timing.clock_ids()}
+    return {
+        "ok": True,
+        "trials": results,
+        "clock_ids_before": before,
+        "clock_ids_after": timing.clock_ids(),
+    }
 
 
 def _spot(outputs: list[Any]) -> list[tuple[list[int], list[float]]]:
     import torch
 
-    spots = []
+    spots: list[tuple[list[int], list[float]]] = []
     for out in outputs:
         if not isinstance(out, torch.Tensor) or out.numel() == 0:
             spots.append(([], []))
@@ -265,14 +278,18 @@ def _spot(outputs: list[Any]) -> list[tuple[list[int], list[float]]]:
 class TimedRunner:
     """The call to time, over fresh copies of rotated input sets, prepared outside the timing."""
 
-    def __init__(self, job: dict[str, Any], cls: Any, payload: dict[str, Any], compile_model: bool = False) -> None:
+    def __init__(
+        self, job: dict[str, Any], cls: Any, payload: dict[str, Any], compile_model: bool = False
+    ) -> None:
         import torch
 
         self.device = job["device"]
         self.backward = bool(job["backward"])
         model = build_model(cls, payload["model"], self.device)
         self.model = torch.compile(model) if compile_model else model
-        self.sets = [[_to_device(x, self.device) for x in inputs] for inputs in payload["input_sets"]]
+        self.sets = [
+            [_to_device(x, self.device) for x in inputs] for inputs in payload["input_sets"]
+        ]
         self.grad_outputs = [g.to(self.device) for g in payload.get("grad_outputs") or []]
         self.current: list[Any] = []
 
@@ -344,7 +361,15 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     return result
 
 
-def _time_compiled(job: dict[str, Any], cls: Any, payload: dict[str, Any], clock: Any, budget: Any, scratch: Path, partial: dict[str, Any]) -> dict[str, Any]:
+def _time_compiled(
+    job: dict[str, Any],
+    cls: Any,
+    payload: dict[str, Any],
+    clock: Any,
+    budget: Any,
+    scratch: Path,
+    partial: dict[str, Any],
+) -> dict[str, Any]:
     """Time ``torch.compile`` of the reference model; any failure only loses this baseline."""
     _write(scratch, partial)  # the eager baseline survives a compile that hangs or crashes
     try:
@@ -367,7 +392,12 @@ def main(argv: list[str]) -> int:
     except BaseException as exc:  # the candidate may raise anything, SystemExit included
         kind = "compile" if job["mode"] == "compile" else "runtime"
         message = f"{type(exc).__name__}: {exc}".strip()
-        result = {"ok": False, "error_kind": kind, "error": message[:4000], "traceback": traceback.format_exc()[-8000:]}
+        result = {
+            "ok": False,
+            "error_kind": kind,
+            "error": message[:4000],
+            "traceback": traceback.format_exc()[-8000:],
+        }
     _write(scratch, result)
     sys.stdout.flush()
     return 0

@@ -20,6 +20,12 @@ def _timestamp(name: str, nullable: bool = False) -> sa.Column[object]:
 
 
 def upgrade() -> None:
+    _create_runs()
+    _create_candidates()
+    _create_evaluations()
+
+
+def _create_runs() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -33,6 +39,9 @@ def upgrade() -> None:
         _timestamp("finished", nullable=True),
         sa.Column("options", sa.JSON(), nullable=False),
     )
+
+
+def _create_candidates() -> None:
     op.create_table(
         "candidates",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -54,6 +63,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "task_id", "source_hash", name="uq_candidate_source"),
     )
     op.create_index("ix_candidates_run_id", "candidates", ["run_id"])
+
+
+def _create_evaluations() -> None:
     op.create_table(
         "evaluations",
         sa.Column("id", sa.Integer(), primary_key=True),

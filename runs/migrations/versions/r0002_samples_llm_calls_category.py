@@ -19,9 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table("evaluations") as batch:
         batch.add_column(sa.Column("category", sa.String(50), nullable=True))
     # Resume and leaderboard queries filter evaluations by run, task and state.
-    op.create_index(
-        "ix_evaluations_run_task_state", "evaluations", ["run_id", "task_id", "state"]
-    )
+    op.create_index("ix_evaluations_run_task_state", "evaluations", ["run_id", "task_id", "state"])
     op.create_table(
         "timing_samples",
         sa.Column(
