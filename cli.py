@@ -17,10 +17,18 @@ from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_su
 from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.config import ConfigError, Settings, load_settings
 from kernelwright.verifier import EvalOptions, Verdict, evaluate
-from kernelwright.verifier.sandbox import SandboxError, bwrap_status, choose_level, process_level_warning
+from kernelwright.verifier.sandbox import (
+    SandboxError,
+    choose_level,
+    process_level_warning,
+)
 from kernelwright.verifier.verdict import EXIT_USAGE
 
-app = typer.Typer(help="LLM agents that write GPU kernels, and a sandboxed verifier that proves them.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="LLM agents that write GPU kernels, and a sandboxed verifier that proves them.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 tasks_app = typer.Typer(help="List and inspect benchmark tasks.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
 
@@ -50,7 +58,9 @@ def print_json(value: Any) -> None:
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False) -> None:
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
     if version:
         out.print(__version__)
         raise typer.Exit(0)
@@ -73,7 +83,9 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         table.add_column(col)
     colors = {"available": "green", "compile-only": "yellow", "missing": "red"}
     for row in report["backends"]:
-        table.add_row(row["name"], f"[{colors[row['state']]}]{row['state']}[/]", row["device"], row["reason"])
+        table.add_row(
+            row["name"], f"[{colors[row['state']]}]{row['state']}[/]", row["device"], row["reason"]
+        )
     out.print(table)
     tools = Table(title="environment")
     tools.add_column("item")
@@ -90,8 +102,13 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 @tasks_app.command("list")
 def tasks_list(
-    suite: Annotated[list[str] | None, typer.Option("--suite", help="Shipped suite id or folder of task files (repeatable).")] = None,
-    category: Annotated[str | None, typer.Option(help=f"Only this category ({', '.join(CATEGORIES)}).")] = None,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option("--suite", help="Shipped suite id or folder of task files (repeatable)."),
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(help=f"Only this category ({', '.join(CATEGORIES)}).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List tasks of the shipped suites (or of the given suites or folders)."""
@@ -112,15 +129,23 @@ def tasks_list(
     for t in tasks:
         n_configs = 1 + len(t.configs)
         configs = f"{n_configs}{' + sampled' if t.has_sampler else ''}"
-        tol = f"atol={t.atol:g} rtol={t.rtol:g}" if t.atol is not None and t.rtol is not None else "by dtype"
+        tol = (
+            f"atol={t.atol:g} rtol={t.rtol:g}"
+            if t.atol is not None and t.rtol is not None
+            else "by dtype"
+        )
         table.add_row(t.id, t.category or "-", configs, "yes" if t.backward else "", tol)
     out.print(table)
 
 
 @tasks_app.command("show")
 def tasks_show(
-    task_ref: Annotated[str, typer.Argument(metavar="TASK", help="Task id (smoke/relu) or path to a task file.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a module-level size: NAME=VALUE.")] = None,
+    task_ref: Annotated[
+        str, typer.Argument(metavar="TASK", help="Task id (smoke/relu) or path to a task file.")
+    ],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a module-level size: NAME=VALUE.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one task's metadata and source."""
@@ -132,8 +157,12 @@ def tasks_show(
     if as_json:
         print_json({**task.to_json(), "source": task.source})
         return
-    out.print(f"[bold]{task.id}[/]  category={task.category}  backward={task.backward}  path={task.path}")
-    out.print(f"default config: {task.default_config}  configs: {task.configs}  sampler: {task.has_sampler}")
+    out.print(
+        f"[bold]{task.id}[/]  category={task.category}  backward={task.backward}  path={task.path}"
+    )
+    out.print(
+        f"default config: {task.default_config}  configs: {task.configs}  sampler: {task.has_sampler}"
+    )
     from rich.syntax import Syntax
 
     out.print(Syntax(task.source, "python", line_numbers=True))
@@ -177,11 +206,26 @@ def check_sandbox(level: str, quiet: bool) -> None:
 @app.command("eval")
 def eval_cmd(
     candidate: Annotated[Path, typer.Argument(help="Python file defining ModelNew.")],
-    task_ref: Annotated[str, typer.Option("--task", help="Task id (smoke/relu) or path to a task file.")],
-    backend: Annotated[str | None, typer.Option(help=f"One of {', '.join(BACKENDS)} (default: guessed from the source).")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")] = None,
-    compile_only: Annotated[bool, typer.Option("--compile-only", help="Stop after the build (status compiled or compile_error).")] = False,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a module-level size of the task: NAME=VALUE.")] = None,
+    task_ref: Annotated[
+        str, typer.Option("--task", help="Task id (smoke/relu) or path to a task file.")
+    ],
+    backend: Annotated[
+        str | None,
+        typer.Option(help=f"One of {', '.join(BACKENDS)} (default: guessed from the source)."),
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
+    ] = None,
+    compile_only: Annotated[
+        bool,
+        typer.Option(
+            "--compile-only", help="Stop after the build (status compiled or compile_error)."
+        ),
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a module-level size of the task: NAME=VALUE."),
+    ] = None,
     sandbox: Annotated[str | None, typer.Option(help="auto, bwrap or process.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
 ) -> None:
@@ -215,7 +259,12 @@ def _ms(value: float | None) -> str:
 
 
 def render_verdict(v: Verdict) -> None:
-    color = {"correct": "green", "compiled": "green", "incorrect": "red", "rejected": "magenta"}.get(v.status, "yellow")
+    color = {
+        "correct": "green",
+        "compiled": "green",
+        "incorrect": "red",
+        "rejected": "magenta",
+    }.get(v.status, "yellow")
     table = Table(show_header=False, title=f"{v.task} on {v.backend}")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -225,10 +274,17 @@ def render_verdict(v: Verdict) -> None:
     if v.correctness:
         c = v.correctness
         if "trials" in c:
-            table.add_row("correctness", f"{c['trials']} trials over {len(c.get('configs', []))} configs, max abs err {c.get('max_abs_err', 0):.3g}")
+            table.add_row(
+                "correctness",
+                f"{c['trials']} trials over {len(c.get('configs', []))} configs, max abs err {c.get('max_abs_err', 0):.3g}",
+            )
     t = v.timing
     if t.candidate_ms is not None:
-        spread = f" (IQR {t.candidate_iqr_ms:.3g}, n={len(t.samples)})" if t.candidate_iqr_ms is not None else ""
+        spread = (
+            f" (IQR {t.candidate_iqr_ms:.3g}, n={len(t.samples)})"
+            if t.candidate_iqr_ms is not None
+            else ""
+        )
         table.add_row("candidate", _ms(t.candidate_ms) + spread)
         table.add_row("eager / compile", f"{_ms(t.eager_ms)} / {_ms(t.compile_ms)}")
         if not t.meaningful:

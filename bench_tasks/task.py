@@ -86,7 +86,9 @@ class Task:
             for _ in range(n_sampled):
                 drawn = sampler(rng)
                 if not isinstance(drawn, dict):
-                    raise TaskError(f"{self.id}: sample_config must return a dict, got {type(drawn).__name__}")
+                    raise TaskError(
+                        f"{self.id}: sample_config must return a dict, got {type(drawn).__name__}"
+                    )
                 chosen.append({**self.default_config, **drawn})
         return chosen
 
@@ -147,8 +149,14 @@ def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> Mod
             raise TaskError(f"task file {path} defines no {attr}")
     for key, value in (overrides or {}).items():
         current = getattr(module, key, None)
-        if current is None or key.startswith("_") or not isinstance(current, (int, float, str, bool, tuple, list)):
-            raise TaskError(f"--set {key}: {path.name} has no module-level number or string named {key}")
+        if (
+            current is None
+            or key.startswith("_")
+            or not isinstance(current, (int, float, str, bool, tuple, list))
+        ):
+            raise TaskError(
+                f"--set {key}: {path.name} has no module-level number or string named {key}"
+            )
         if isinstance(current, (int, float)) and not isinstance(value, (int, float)):
             raise TaskError(f"--set {key}={value!r}: expected a number")
         setattr(module, key, value)
@@ -161,7 +169,9 @@ def _keyword_defaults(fn: Callable[..., Any]) -> dict[str, Any]:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         if param.default is inspect.Parameter.empty:
-            raise TaskError(f"{fn.__name__}() parameter {param.name!r} needs a default (the benchmark config)")
+            raise TaskError(
+                f"{fn.__name__}() parameter {param.name!r} needs a default (the benchmark config)"
+            )
         defaults[param.name] = param.default
     return defaults
 
@@ -174,7 +184,9 @@ def call_with_config(fn: Callable[..., Any], config: dict[str, Any]) -> Any:
     return fn(**{k: v for k, v in config.items() if k in params})
 
 
-def load_task(path: Path | str, task_id: str | None = None, overrides: dict[str, Any] | None = None) -> Task:
+def load_task(
+    path: Path | str, task_id: str | None = None, overrides: dict[str, Any] | None = None
+) -> Task:
     """Load one task file and read its metadata."""
     path = Path(path).resolve()
     if not path.is_file():
@@ -191,7 +203,9 @@ def load_task(path: Path | str, task_id: str | None = None, overrides: dict[str,
             raise TaskError(f"{path.name}: CONFIGS must be a list of dicts")
         unknown = set(cfg) - set(default_config)
         if unknown:
-            raise TaskError(f"{path.name}: CONFIGS entry names unknown parameters {sorted(unknown)}")
+            raise TaskError(
+                f"{path.name}: CONFIGS entry names unknown parameters {sorted(unknown)}"
+            )
     category = getattr(module, "CATEGORY", None)
     if category is not None and category not in CATEGORIES:
         raise TaskError(f"{path.name}: CATEGORY {category!r} is not one of {', '.join(CATEGORIES)}")
@@ -228,7 +242,9 @@ def suite_dir(suite: str) -> Path:
     if shipped.is_dir():
         return shipped
     known = ", ".join(list_suites()) or "none"
-    raise TaskError(f"unknown suite {suite!r} (shipped suites: {known}; or pass a folder of task files)")
+    raise TaskError(
+        f"unknown suite {suite!r} (shipped suites: {known}; or pass a folder of task files)"
+    )
 
 
 def list_suites() -> list[str]:
@@ -260,4 +276,6 @@ def resolve_task(ref: str, overrides: dict[str, Any] | None = None) -> Task:
     suite, sep, stem = ref.partition("/")
     if sep and (SUITES_DIR / suite / f"{stem}.py").is_file():
         return load_task(SUITES_DIR / suite / f"{stem}.py", ref, overrides)
-    raise TaskError(f"unknown task {ref!r}: give a shipped id like smoke/relu or a path to a task file")
+    raise TaskError(
+        f"unknown task {ref!r}: give a shipped id like smoke/relu or a path to a task file"
+    )

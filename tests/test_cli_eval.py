@@ -8,18 +8,34 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, ROOT
 
 from kernelwright.verifier.verdict import STATUSES
 
-from conftest import EXAMPLES, ROOT
-
-CONTRACT_KEYS = {"task", "backend", "device", "status", "correct", "violations", "flags", "correctness", "timing", "speedup", "log"}
+CONTRACT_KEYS = {
+    "task",
+    "backend",
+    "device",
+    "status",
+    "correct",
+    "violations",
+    "flags",
+    "correctness",
+    "timing",
+    "speedup",
+    "log",
+}
 TIMING_KEYS = {"candidate_ms", "eager_ms", "compile_ms", "samples", "meaningful"}
 EXE = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "kernelwright")
 
 
 def kw(cache_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KERNELWRIGHT_CACHE_DIR": str(cache_dir), "KERNELWRIGHT_REP_MS": "20", "KERNELWRIGHT_COMPILE_BASELINE": "0"}
+    env = {
+        **os.environ,
+        "KERNELWRIGHT_CACHE_DIR": str(cache_dir),
+        "KERNELWRIGHT_REP_MS": "20",
+        "KERNELWRIGHT_COMPILE_BASELINE": "0",
+    }
     return subprocess.run([EXE, *args], capture_output=True, text=True, env=env, timeout=600)
 
 
@@ -38,7 +54,16 @@ def check_contract(stdout: str) -> dict:
 
 
 def test_eval_json_triton_by_task_id(cache_dir: Path) -> None:
-    done = kw(cache_dir, "eval", str(EXAMPLES / "triton" / "relu.py"), "--task", "smoke/relu", "--backend", "triton", "--json")
+    done = kw(
+        cache_dir,
+        "eval",
+        str(EXAMPLES / "triton" / "relu.py"),
+        "--task",
+        "smoke/relu",
+        "--backend",
+        "triton",
+        "--json",
+    )
     data = check_contract(done.stdout)
     assert done.returncode == 0, done.stderr
     assert data["status"] == "correct" and data["backend"] == "triton"
@@ -50,7 +75,9 @@ def test_eval_json_triton_by_task_id(cache_dir: Path) -> None:
 @pytest.mark.slow
 def test_eval_json_cpu_by_task_path(cache_dir: Path) -> None:
     task_path = ROOT / "bench_tasks" / "suites" / "smoke" / "matmul.py"
-    done = kw(cache_dir, "eval", str(EXAMPLES / "cpu" / "matmul.py"), "--task", str(task_path), "--json")
+    done = kw(
+        cache_dir, "eval", str(EXAMPLES / "cpu" / "matmul.py"), "--task", str(task_path), "--json"
+    )
     data = check_contract(done.stdout)
     assert done.returncode == 0, done.stderr
     assert data["status"] == "correct" and data["backend"] == "cpu"
@@ -98,7 +125,16 @@ def test_cuda_without_gpu_is_infra_error_unless_compile_only(cache_dir: Path) ->
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU; the GPU path is covered by tests marked gpu")
-    done = kw(cache_dir, "eval", str(EXAMPLES / "cuda" / "relu.py"), "--task", "smoke/relu", "--backend", "cuda", "--json")
+    done = kw(
+        cache_dir,
+        "eval",
+        str(EXAMPLES / "cuda" / "relu.py"),
+        "--task",
+        "smoke/relu",
+        "--backend",
+        "cuda",
+        "--json",
+    )
     data = check_contract(done.stdout)
     assert (done.returncode, data["status"]) == (3, "infra_error")
     assert "compile-only" in data["log"] or "nvcc" in data["log"]
@@ -108,7 +144,9 @@ def test_tasks_list_json_and_show(cache_dir: Path) -> None:
     done = kw(cache_dir, "tasks", "list", "--suite", "smoke", "--category", "matmul", "--json")
     rows = json.loads(done.stdout)
     assert rows and all(r["category"] == "matmul" for r in rows)
-    shown = json.loads(kw(cache_dir, "tasks", "show", "smoke/relu", "--set", "dim=64", "--json").stdout)
+    shown = json.loads(
+        kw(cache_dir, "tasks", "show", "smoke/relu", "--set", "dim=64", "--json").stdout
+    )
     assert shown["overrides"] == {"dim": 64} and "class Model" in shown["source"]
 
 

@@ -10,7 +10,7 @@ import pytest
 from kernelwright.bench_tasks import CATEGORIES, TaskError, load_suite, load_task, resolve_task
 from kernelwright.bench_tasks.task import call_with_config, parse_overrides
 
-KERNELBENCH_STYLE = '''
+KERNELBENCH_STYLE = """
 import torch
 import torch.nn as nn
 
@@ -29,7 +29,7 @@ def get_inputs():
 
 def get_init_inputs():
     return []
-'''
+"""
 
 
 def write(tmp_path: Path, text: str, name: str = "task.py") -> Path:
@@ -48,14 +48,20 @@ def test_kernelbench_file_loads_unchanged(tmp_path: Path) -> None:
 
 
 def test_set_overrides_module_globals(tmp_path: Path) -> None:
-    task = load_task(write(tmp_path, KERNELBENCH_STYLE), overrides=parse_overrides(["dim=128", "batch_size=3"]))
+    task = load_task(
+        write(tmp_path, KERNELBENCH_STYLE), overrides=parse_overrides(["dim=128", "batch_size=3"])
+    )
     (x,) = task.module().get_inputs()
     assert tuple(x.shape) == (3, 128)
 
 
 @pytest.mark.parametrize(
     ("pairs", "message"),
-    [(["nosuch=3"], "no module-level"), (["dim=abc"], "expected a number"), (["dim"], "NAME=VALUE")],
+    [
+        (["nosuch=3"], "no module-level"),
+        (["dim=abc"], "expected a number"),
+        (["dim"], "NAME=VALUE"),
+    ],
 )
 def test_bad_overrides_are_one_line_errors(tmp_path: Path, pairs: list[str], message: str) -> None:
     with pytest.raises(TaskError, match=message) as info:
