@@ -337,6 +337,7 @@ class Evaluation:
                 self.options.secret,
                 ("timing", i),
                 ref_device,
+                model_label="timing-model",  # one model is timed over every input set
             )
             for i in range(n)
         ]

@@ -95,13 +95,27 @@ def _forward(
 
 
 def make_trial(
-    module: Any, task: Task, config: dict[str, Any], secret: bytes, label: object, device: str
+    module: Any,
+    task: Task,
+    config: dict[str, Any],
+    secret: bytes,
+    label: object,
+    device: str,
+    model_label: object = None,
 ) -> Trial:
-    """Draw inputs for ``config`` from a secret seed and compute the reference on them."""
+    """Draw inputs for ``config`` from a secret seed and compute the reference on them.
+
+    Trials with the same ``model_label`` share the model (init inputs and weights) and differ only
+    in their inputs; by default every trial gets a model of its own.
+    """
     seed = derive_seed(secret, task.id, label, "inputs")
-    init_seed = derive_seed(secret, task.id, label, "init")
-    torch.manual_seed(seed)
+    model_seed = derive_seed(
+        secret, task.id, label if model_label is None else model_label, "model"
+    )
+    init_seed = derive_seed(secret, task.id, model_seed, "init")
+    torch.manual_seed(model_seed)
     init_inputs = list(call_with_config(module.get_init_inputs, config))
+    torch.manual_seed(seed)
     inputs = list(call_with_config(module.get_inputs, config))
     torch.manual_seed(init_seed)
     model = module.Model(*init_inputs)
