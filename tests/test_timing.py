@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import EXAMPLES
 
 from kernelwright.verifier import timing
 from kernelwright.verifier.timing import Budget, CpuClock, measure, summarize
-
-from conftest import EXAMPLES
 
 
 def test_measure_rotates_sets_and_respects_budget_bounds() -> None:
