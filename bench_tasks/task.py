@@ -256,15 +256,27 @@ def _task_files(folder: Path) -> list[Path]:
 
 
 def load_suite(suite: str, overrides: dict[str, Any] | None = None) -> list[Task]:
-    """Every task of a shipped suite or of a folder of task files, in file-name order."""
+    """Every task of a shipped suite or of a folder of task files, in file-name order.
+
+    Overrides apply to the tasks that define those globals; naming one that no task defines is
+    an error.
+    """
     folder = suite_dir(suite)
     shipped = folder.parent == SUITES_DIR
+    overrides = dict(overrides or {})
+    used: set[str] = set()
     tasks = []
     for path in _task_files(folder):
         task_id = f"{folder.name}/{path.stem}" if shipped else str(path)
-        tasks.append(load_task(path, task_id, overrides))
+        plain = load_task_module(path)
+        mine = {k: v for k, v in overrides.items() if k in vars(plain)}
+        used.update(mine)
+        tasks.append(load_task(path, task_id, mine))
     if not tasks:
         raise TaskError(f"suite {suite!r} holds no task files")
+    unused = sorted(set(overrides) - used)
+    if unused:
+        raise TaskError(f"--set {', '.join(unused)}: no task in suite {suite!r} has such a global")
     return tasks
 
 

@@ -126,3 +126,11 @@ def test_unknown_task_and_suite() -> None:
         resolve_task("smoke/does_not_exist")
     with pytest.raises(TaskError, match="unknown suite"):
         load_suite("no_such_suite")
+
+
+def test_suite_overrides_apply_where_the_global_exists() -> None:
+    tasks = {t.stem: t for t in load_suite("smoke", parse_overrides(["dim=64"]))}
+    assert tasks["relu"].overrides == {"dim": 64}
+    assert tasks["matmul"].overrides == {}
+    with pytest.raises(TaskError, match="no task in suite"):
+        load_suite("smoke", parse_overrides(["no_such_global=3"]))

@@ -224,9 +224,19 @@ class Evaluation:
         for c, config in enumerate(configs):
             repeats = self.options.trials if c == 0 else 1
             for r in range(repeats):
+                # Every second trial shrinks the float inputs by a secret factor in [0.5, 1):
+                # shrinking keeps inputs inside the domains tasks rely on (probabilities, logs).
+                scale = 0.5 + 0.5 * rng.random() if r % 2 == 1 else None
+                label = ("trial", c, r)
                 trials.append(
                     ref.make_trial(
-                        module, self.task, config, self.options.secret, ("trial", c, r), ref_device
+                        module,
+                        self.task,
+                        config,
+                        self.options.secret,
+                        label,
+                        ref_device,
+                        input_scale=scale,
                     )
                 )
         return trials
@@ -275,6 +285,7 @@ class Evaluation:
         summary["eager_max_abs_err"] = max((t.eager_error or 0.0) for t in trials)
         self.verdict.correctness = summary
         for n, (trial, out) in enumerate(zip(trials, got, strict=True)):
+            self._activity_check(result.get("activity_before"), out.get("activity"), f"trial {n}")
             violations = trace_violations(dict(out.get("ops", {})))
             if violations:
                 raise _Stop("rejected", violations[0].detail, violations)
@@ -310,6 +321,19 @@ class Evaluation:
                 raise _Stop("incorrect", f"config {trial.config}: {comparison.reason}")
             summary["max_abs_err"] = max(summary["max_abs_err"], comparison.max_abs_err)
             summary["max_rel_err"] = max(summary["max_rel_err"], comparison.max_rel_err)
+
+    def _activity_check(self, before: Any, after: Any, when: str) -> None:
+        """Threads or processes the candidate left running after its forward returned (E08)."""
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            return
+        extra_threads = int(after.get("threads", 0)) - int(before.get("threads", 0))
+        children = int(after.get("children", 0)) - int(before.get("children", 0))
+        if extra_threads > 0:
+            detail = f"{extra_threads} Python thread(s) still running after {when}"
+            raise _Stop("rejected", detail, [Finding("background_work", detail)])
+        if children > 0:
+            detail = f"{children} child process(es) still running after {when}"
+            raise _Stop("rejected", detail, [Finding("background_work", detail)])
 
     def _clock_check(self, result: dict[str, Any]) -> None:
         before, after = result.get("clock_ids_before"), result.get("clock_ids_after")
@@ -372,6 +396,9 @@ class Evaluation:
         self._failure("timing", child, result, self.options.timeout)
         assert result is not None
         self._clock_check(result)
+        self._activity_check(
+            result.get("activity_before"), result.get("activity_after"), "the timing loop"
+        )
         self._check_timed_outputs(sets, result)
         samples = [float(s) for s in result.get("samples", [])]
         if not samples or any(not (s > 0) for s in samples):

@@ -102,6 +102,7 @@ def make_trial(
     label: object,
     device: str,
     model_label: object = None,
+    input_scale: float | None = None,
 ) -> Trial:
     """Draw inputs for ``config`` from a secret seed and compute the reference on them.
 
@@ -117,6 +118,12 @@ def make_trial(
     init_inputs = list(call_with_config(module.get_init_inputs, config))
     torch.manual_seed(seed)
     inputs = list(call_with_config(module.get_inputs, config))
+    if input_scale is not None:
+        # A rescaled draw, so a kernel tuned to the task's input distribution shows (E02).
+        inputs = [
+            x * input_scale if isinstance(x, torch.Tensor) and x.is_floating_point() else x
+            for x in inputs
+        ]
     torch.manual_seed(init_seed)
     model = module.Model(*init_inputs)
     state_dict = {k: v.detach().clone() for k, v in model.state_dict().items()}

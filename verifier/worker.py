@@ -171,11 +171,51 @@ class OpTrace:
         self.mode = _Mode()
 
 
-def _run_trial(cls: Any, trial: dict[str, Any], device: str, backward: bool) -> dict[str, Any]:
+POISON_BYTES = (0xFF, 0x7F)  # NaN in every float format, then huge finite values
+
+
+def _poison_like(inputs: list[Any], outputs_hint: list[Any], device: str, byte: int) -> None:
+    """Allocate and fill blocks of the sizes the candidate is about to allocate, then free them.
+
+    Allocators hand freed blocks of the same size back first, so a kernel that reads memory it
+    never wrote sees poison instead of plausible stale data (E04), different on each trial.
+    """
+    import torch
+
+    blocks = []
+    for t in [*inputs, *outputs_hint]:
+        if isinstance(t, torch.Tensor) and t.numel():
+            block = torch.empty(t.numel() * t.element_size(), dtype=torch.uint8, device=device)
+            block.fill_(byte)
+            blocks.append(block)
+    del blocks
+
+
+def background_activity() -> dict[str, int]:
+    """Python threads alive and child processes of this process (E08)."""
+    import os
+    import threading
+
+    me = str(os.getpid())
+    children = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:
+            children += 1
+    return {"threads": threading.active_count(), "children": children}
+
+
+def _run_trial(
+    cls: Any, trial: dict[str, Any], device: str, backward: bool, poison: int
+) -> dict[str, Any]:
     import torch
 
     model = build_model(cls, trial, device)
     inputs = [_to_device(x, device) for x in trial["inputs"]]
+    _poison_like(inputs, inputs, device, poison)
     if backward:
         for x in inputs:
             if isinstance(x, torch.Tensor) and x.is_floating_point():
@@ -197,6 +237,7 @@ def _run_trial(cls: Any, trial: dict[str, Any], device: str, backward: bool) -> 
         "grads": grad_data,
         "input_hashes": [tensor_hash(x) if isinstance(x, torch.Tensor) else None for x in inputs],
         "ops": trace.counts,
+        "activity": background_activity(),
     }
 
 
@@ -248,13 +289,16 @@ def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     trials = torch.load(scratch / "trials.pt", weights_only=True)
     before = timing.clock_ids()
     _poison_device_memory(device)
+    activity = background_activity()
     cls = _model_class(_import_candidate(Path(job["candidate"])))
     results = []
-    for trial in trials:
-        results.append(_run_trial(cls, trial, device, job["backward"]))
+    for n, trial in enumerate(trials):
+        poison = POISON_BYTES[n % len(POISON_BYTES)]
+        results.append(_run_trial(cls, trial, device, job["backward"], poison))
     return {
         "ok": True,
         "trials": results,
+        "activity_before": activity,
         "clock_ids_before": before,
         "clock_ids_after": timing.clock_ids(),
     }
@@ -321,6 +365,7 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
 
     payload = torch.load(scratch / "timing.pt", weights_only=True)
     before = timing.clock_ids()
+    activity = background_activity()
     if job.get("reference"):
         sys.path.insert(0, str(Path(job["task_path"]).parent))
         from kernelwright.bench_tasks.task import load_task_module
@@ -358,6 +403,8 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     result["full_outputs"] = full
     result["clock_ids_before"] = before
     result["clock_ids_after"] = timing.clock_ids()
+    result["activity_before"] = activity
+    result["activity_after"] = background_activity()
     return result
 
 

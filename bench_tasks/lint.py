@@ -1,0 +1,647 @@
+"""``tasks lint``: checks that a task can tell a right kernel from a trivial one.
+
+For every config of a task (the default, ``CONFIGS`` and a few drawn by ``sample_config``) a few
+input sets are drawn with different seeds for one model, the reference runs on the CPU in float64
+(or in the task's own dtype where float64 fails) and its outputs are checked for:
+
+- ``nan_inf``: more than 10% of an output is NaN or Inf;
+- ``constant_output``: an output is nearly constant across its elements and across input sets;
+- ``input_insensitive``: an output does not change when the inputs change;
+- ``loose_tolerance``: an all-zeros output, the output's mean, or the output for another input
+  set passes the task's tolerance for more than 99% of the values;
+- ``memory_budget``: inputs, parameters and outputs of a config exceed a memory budget
+  (measured on the ``meta`` device, so nothing of that size is allocated);
+- ``eager_exceeds_tolerance``: the task in its own dtype misses its float64 reference by more
+  than the task's tolerance (forward outputs, and gradients for ``BACKWARD`` tasks);
+- ``reference_error``, ``load_error`` and ``invalid_waiver`` when the task cannot be checked.
+
+A task file may waive codes with ``LINT_WAIVERS = {"code": "reason", ...}``; waived findings are
+reported but do not fail the task. Like the rest of ``bench_tasks``, this module imports nothing
+else from kernelwright.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from kernelwright.bench_tasks.task import (
+    SUITES_DIR,
+    Task,
+    TaskError,
+    call_with_config,
+    load_task,
+    resolve_task,
+    suite_dir,
+)
+
+CODES = (
+    "constant_output",
+    "input_insensitive",
+    "nan_inf",
+    "loose_tolerance",
+    "memory_budget",
+    "eager_exceeds_tolerance",
+    "reference_error",
+    "load_error",
+    "invalid_waiver",
+)
+WAIVABLE = frozenset(CODES) - {"load_error", "invalid_waiver"}
+
+DEFAULT_TOLERANCE = {
+    torch.float64: (1e-7, 1e-7),
+    torch.float32: (1e-4, 1e-4),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (3e-2, 3e-2),
+}
+
+DEFAULT_MEMORY_BUDGET = 8 * 1024**3
+CONSTANT_REL_STD = 1e-3
+NONFINITE_FRACTION = 0.10
+TRIVIAL_PASS_FRACTION = 0.99
+SAMPLED_CONFIGS = 2
+SAMPLER_SEED = 20240611
+
+
+@dataclass
+class LintFinding:
+    """One problem with a task, under one config."""
+
+    code: str
+    message: str
+    config: dict[str, Any] = field(default_factory=dict)
+    waived: bool = False
+    waiver: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "config": _jsonable(self.config),
+            "waived": self.waived,
+            "waiver": self.waiver,
+        }
+
+
+@dataclass
+class LintReport:
+    """The lint outcome for one task."""
+
+    task_id: str
+    path: str
+    findings: list[LintFinding] = field(default_factory=list)
+    configs_checked: int = 0
+    reference_dtype: str = "float64"
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    @property
+    def failures(self) -> list[LintFinding]:
+        return [f for f in self.findings if not f.waived]
+
+    @property
+    def waived(self) -> list[LintFinding]:
+        return [f for f in self.findings if f.waived]
+
+    def codes(self, *, include_waived: bool = True) -> set[str]:
+        return {f.code for f in self.findings if include_waived or not f.waived}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "task": self.task_id,
+            "path": self.path,
+            "ok": self.ok,
+            "configs_checked": self.configs_checked,
+            "reference_dtype": self.reference_dtype,
+            "seconds": round(self.seconds, 3),
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _seed(*parts: object) -> int:
+    digest = hashlib.sha256(("kernelwright-lint" + repr(parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def _as_list(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _upcast(value: Any) -> Any:
+    if isinstance(value, torch.Tensor) and value.is_floating_point():
+        return value.detach().to(torch.float64)
+    return value
+
+
+def _nbytes(values: Any) -> int:
+    total = 0
+    for value in _as_list(values):
+        if isinstance(value, torch.Tensor):
+            total += value.numel() * value.element_size()
+        elif isinstance(value, (list, tuple)):
+            total += _nbytes(value)
+    return total
+
+
+def _model_bytes(model: torch.nn.Module) -> int:
+    return sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])
+
+
+def _gib(n: float) -> str:
+    if n >= 1024**3:
+        return f"{n / 1024**3:.2f} GiB"
+    if n >= 1024**2:
+        return f"{n / 1024**2:.2f} MiB"
+    if n >= 1024:
+        return f"{n / 1024:.1f} KiB"
+    return f"{int(n)} B"
+
+
+def tolerance(task: Task, dtype: torch.dtype) -> tuple[float, float]:
+    """The task's (atol, rtol) for an output of ``dtype``: its own ATOL/RTOL or the default."""
+    default = DEFAULT_TOLERANCE.get(dtype, (0.0, 0.0))
+    return (
+        task.atol if task.atol is not None else default[0],
+        task.rtol if task.rtol is not None else default[1],
+    )
+
+
+def _within(got: torch.Tensor, ref: torch.Tensor, atol: float, rtol: float) -> torch.Tensor:
+    """Elementwise pass mask of ``got`` against ``ref``: NaN matches NaN, Inf matches equal Inf."""
+    if not (got.is_floating_point() or ref.is_floating_point()):
+        return got == ref
+    a = got.to(torch.float64)
+    b = ref.to(torch.float64)
+    both_nan = torch.isnan(a) & torch.isnan(b)
+    finite = torch.isfinite(a) & torch.isfinite(b)
+    close = (a - b).abs() <= atol + rtol * b.abs()
+    same_inf = torch.isinf(b) & (a == b)
+    return both_nan | same_inf | (finite & close)
+
+
+@dataclass
+class _Run:
+    inputs: list[Any]
+    reference: list[Any]
+    eager: list[Any]
+    grads_ref: dict[str, torch.Tensor] = field(default_factory=dict)
+    grads_eager: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def _forward(
+    model: torch.nn.Module, inputs: list[Any], grad_outputs: list[torch.Tensor] | None
+) -> tuple[list[Any], dict[str, torch.Tensor]]:
+    moved = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in inputs]
+    backward = grad_outputs is not None
+    if backward:
+        for x in moved:
+            if isinstance(x, torch.Tensor) and x.is_floating_point():
+                x.requires_grad_(True)
+    with torch.set_grad_enabled(backward):
+        outputs = _as_list(model(*moved))
+    grads: dict[str, torch.Tensor] = {}
+    if backward:
+        wrt = [
+            (f"input.{i}", x)
+            for i, x in enumerate(moved)
+            if isinstance(x, torch.Tensor) and x.requires_grad
+        ]
+        wrt += [(f"param.{n}", p) for n, p in model.named_parameters() if p.requires_grad]
+        diff = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
+        if diff and wrt:
+            go = [
+                g.to(dtype=o.dtype) for g, o in zip(grad_outputs or [], diff, strict=False)
+            ]
+            got = torch.autograd.grad(diff, [t for _, t in wrt], go, allow_unused=True)
+            grads = {
+                name: g.detach() for (name, _), g in zip(wrt, got, strict=True) if g is not None
+            }
+    return [o.detach() if isinstance(o, torch.Tensor) else o for o in outputs], grads
+
+
+class _Linter:
+    def __init__(self, task: Task, module: ModuleType, samples: int, budget: int) -> None:
+        self.task = task
+        self.module = module
+        self.samples = max(1, samples)
+        self.budget = budget
+        self.findings: list[LintFinding] = []
+        self.reference_dtype = "float64"
+        self.io_ratio: float | None = None
+        self.seen: dict[tuple[str, str], LintFinding] = {}
+        self.repeats: dict[tuple[str, str], int] = {}
+
+    def add(self, code: str, message: str, config: dict[str, Any], key: str = "") -> None:
+        """Record a finding once per code and ``key``, counting the configs that repeat it."""
+        seen = self.seen.get((code, key))
+        if seen is not None:
+            self.repeats[(code, key)] = self.repeats.get((code, key), 0) + 1
+            return
+        finding = LintFinding(code, message, dict(config))
+        self.seen[(code, key)] = finding
+        self.findings.append(finding)
+
+    def finish(self) -> list[LintFinding]:
+        for (code, key), n in self.repeats.items():
+            finding = self.seen[(code, key)]
+            finding.message += f" (and in {n} more config{'s' if n > 1 else ''})"
+        return self.findings
+
+    def build(self, config: dict[str, Any], index: int) -> torch.nn.Module:
+        torch.manual_seed(_seed(self.task.id, index, "init_inputs"))
+        init_inputs = list(call_with_config(self.module.get_init_inputs, config))
+        torch.manual_seed(_seed(self.task.id, index, "model"))
+        model: torch.nn.Module = self.module.Model(*init_inputs)
+        return model
+
+    def inputs(self, config: dict[str, Any], index: int, draw: int) -> list[Any]:
+        torch.manual_seed(_seed(self.task.id, index, draw, "inputs"))
+        return list(call_with_config(self.module.get_inputs, config))
+
+    def memory(self, config: dict[str, Any], index: int) -> tuple[int | None, str]:
+        """Bytes of inputs, parameters and outputs for ``config``, from the meta device."""
+        try:
+            with torch.device("meta"):
+                inputs = self.inputs(config, index, 0)
+        except Exception:
+            return None, ""
+        in_bytes = _nbytes(inputs)
+        params: int | None = None
+        out_bytes: int | None = None
+        try:
+            with torch.device("meta"):
+                model = self.build(config, index)
+                params = _model_bytes(model)
+                with torch.no_grad():
+                    out_bytes = _nbytes(model(*inputs))
+        except Exception:
+            pass
+        estimated = ""
+        if out_bytes is None:
+            out_bytes = int(in_bytes * (self.io_ratio if self.io_ratio is not None else 1.0))
+            estimated = " (outputs estimated)"
+        parts = f"inputs {_gib(in_bytes)}"
+        if params:
+            parts += f" + parameters {_gib(params)}"
+        parts += f" + outputs {_gib(out_bytes)}{estimated}"
+        return in_bytes + (params or 0) + out_bytes, parts
+
+    def run_config(self, config: dict[str, Any], index: int) -> None:
+        total, parts = self.memory(config, index)
+        if total is not None and total > self.budget:
+            self.add(
+                "memory_budget",
+                f"{parts} = {_gib(total)} exceeds the {_gib(self.budget)} budget",
+                config,
+            )
+            return
+        try:
+            runs = self.reference_runs(config, index)
+        except Exception as exc:
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            self.add("reference_error", f"reference failed: {type(exc).__name__}: {text}", config)
+            return
+        if total is None:
+            total = sum(_nbytes(r.inputs) + _nbytes(r.eager) for r in runs[:1])
+            if total > self.budget:
+                self.add(
+                    "memory_budget",
+                    f"measured inputs + outputs {_gib(total)} exceed the {_gib(self.budget)} budget",
+                    config,
+                )
+        if index == 0 and runs:
+            in_bytes = _nbytes(runs[0].inputs)
+            self.io_ratio = _nbytes(runs[0].eager) / in_bytes if in_bytes else 1.0
+        self.check_outputs(runs, config)
+        self.check_eager(runs, config)
+
+    def reference_runs(self, config: dict[str, Any], index: int) -> list[_Run]:
+        model = self.build(config, index)
+        runs = []
+        for draw in range(self.samples):
+            inputs = self.inputs(config, index, draw)
+            grad_outputs: list[torch.Tensor] | None = None
+            eager, grads_eager = _forward(copy.deepcopy(model), inputs, None)
+            if self.task.backward:
+                torch.manual_seed(_seed(self.task.id, index, draw, "grad"))
+                grad_outputs = [
+                    torch.randn(o.shape, dtype=o.dtype)
+                    for o in eager
+                    if isinstance(o, torch.Tensor) and o.is_floating_point()
+                ]
+                eager, grads_eager = _forward(copy.deepcopy(model), inputs, grad_outputs)
+            try:
+                ref_model = copy.deepcopy(model).to(torch.float64)
+                ref_go = None if grad_outputs is None else [g.double() for g in grad_outputs]
+                reference, grads_ref = _forward(ref_model, [_upcast(x) for x in inputs], ref_go)
+            except (RuntimeError, TypeError, NotImplementedError):
+                self.reference_dtype = "native"
+                reference, grads_ref = eager, grads_eager
+            runs.append(_Run(inputs, reference, eager, grads_ref, grads_eager))
+        return runs
+
+    def check_outputs(self, runs: list[_Run], config: dict[str, Any]) -> None:
+        n_out = len(runs[0].reference)
+        label = (lambda i: f"output {i}") if n_out > 1 else (lambda i: "the output")
+        for i in range(n_out):
+            refs = [r.reference[i] for r in runs]
+            eager = runs[0].eager[i] if i < len(runs[0].eager) else None
+            if not all(isinstance(t, torch.Tensor) for t in refs) or not isinstance(
+                eager, torch.Tensor
+            ):
+                continue
+            if any(t.shape != refs[0].shape for t in refs):
+                continue
+            values = torch.cat([t.reshape(-1).to(torch.float64) for t in refs])
+            if values.numel() == 0:
+                continue
+            finite = torch.isfinite(values)
+            n_bad = int((~finite).sum())
+            if n_bad > NONFINITE_FRACTION * values.numel():
+                self.add(
+                    "nan_inf",
+                    f"{label(i)} is {100 * n_bad / values.numel():.0f}% NaN or Inf "
+                    f"({n_bad} of {values.numel()} values over {len(refs)} input sets)",
+                    config,
+                    label(i),
+                )
+                continue
+            kept = values[finite]
+            if kept.numel() == 0:
+                continue
+            mean_abs = float(kept.abs().mean())
+            spread = float(kept.std(unbiased=False)) if kept.numel() > 1 else 0.0
+            if spread == 0.0 or (mean_abs > 0 and spread / mean_abs < CONSTANT_REL_STD):
+                self.add(
+                    "constant_output",
+                    f"{label(i)} is nearly constant (std {spread:.3g} vs mean |y| {mean_abs:.3g} "
+                    f"over {values.numel()} values, {len(refs)} input sets): "
+                    "a constant kernel would pass",
+                    config,
+                    label(i),
+                )
+                continue
+            if len(refs) > 1 and all(torch.equal(refs[0], t) for t in refs[1:]):
+                same_inputs = all(
+                    _same_values(runs[0].inputs, r.inputs) for r in runs[1:]
+                )
+                why = (
+                    "get_inputs returns the same values for every seed"
+                    if same_inputs
+                    else "it does not depend on the inputs"
+                )
+                self.add(
+                    "input_insensitive",
+                    f"{label(i)} is identical for {len(refs)} different input draws: {why}",
+                    config,
+                    label(i),
+                )
+                continue
+            self.check_tolerance(refs, eager.dtype, label(i), config)
+
+    def check_tolerance(
+        self, refs: list[torch.Tensor], dtype: torch.dtype, name: str, config: dict[str, Any]
+    ) -> None:
+        atol, rtol = tolerance(self.task, dtype)
+        probes: list[tuple[str, list[torch.Tensor]]] = [
+            ("an all-zeros output", [torch.zeros_like(t) for t in refs]),
+        ]
+        means = []
+        for t in refs:
+            flat = t.to(torch.float64)
+            fin = flat[torch.isfinite(flat)]
+            means.append(torch.full_like(flat, float(fin.mean()) if fin.numel() else 0.0))
+        probes.append(("its mean value", means))
+        if len(refs) > 1:
+            probes.append(
+                ("the output for another input set", [refs[(k + 1) % len(refs)] for k in range(len(refs))])
+            )
+        total = sum(t.numel() for t in refs)
+        for what, guesses in probes:
+            passed = sum(
+                int(_within(g, r, atol, rtol).sum()) for g, r in zip(guesses, refs, strict=True)
+            )
+            if passed > TRIVIAL_PASS_FRACTION * total:
+                self.add(
+                    "loose_tolerance",
+                    f"atol={atol:g} rtol={rtol:g} ({str(dtype).removeprefix('torch.')}) is loose: "
+                    f"{what} passes {100 * passed / total:.1f}% of the values of {name}",
+                    config,
+                    name,
+                )
+                return
+
+    def check_eager(self, runs: list[_Run], config: dict[str, Any]) -> None:
+        if self.reference_dtype != "float64":
+            return
+        for draw, run in enumerate(runs):
+            pairs = [
+                (f"output {i}", e, r)
+                for i, (e, r) in enumerate(zip(run.eager, run.reference, strict=False))
+            ]
+            pairs += [
+                (f"gradient {name}", g, run.grads_ref[name])
+                for name, g in run.grads_eager.items()
+                if name in run.grads_ref
+            ]
+            for name, got, ref in pairs:
+                if not (isinstance(got, torch.Tensor) and isinstance(ref, torch.Tensor)):
+                    continue
+                if got.dtype == torch.float64 or got.shape != ref.shape:
+                    continue
+                atol, rtol = tolerance(self.task, got.dtype)
+                ok = _within(got, ref, atol, rtol)
+                n_bad = int((~ok).sum())
+                if n_bad:
+                    diff = (got.to(torch.float64) - ref.to(torch.float64)).abs()
+                    diff = diff[torch.isfinite(diff)]
+                    worst = float(diff.max()) if diff.numel() else float("nan")
+                    self.add(
+                        "eager_exceeds_tolerance",
+                        f"eager {str(got.dtype).removeprefix('torch.')} {name} misses the float64 "
+                        f"reference by more than atol={atol:g} rtol={rtol:g}: {n_bad} of "
+                        f"{got.numel()} values (max abs err {worst:.3g})",
+                        config,
+                        name,
+                    )
+                    return
+
+
+def _same_values(a: list[Any], b: list[Any]) -> bool:
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor):
+            if x.shape != y.shape or not torch.equal(x, y):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _waivers(module: ModuleType) -> tuple[dict[str, str], list[str]]:
+    raw = getattr(module, "LINT_WAIVERS", None)
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, [f"LINT_WAIVERS must be a dict of code to reason, got {type(raw).__name__}"]
+    waivers: dict[str, str] = {}
+    problems: list[str] = []
+    for code, reason in raw.items():
+        if code not in WAIVABLE:
+            problems.append(
+                f"LINT_WAIVERS names {code!r}, not a waivable code ({', '.join(sorted(WAIVABLE))})"
+            )
+        elif not isinstance(reason, str) or not reason.strip():
+            problems.append(f"LINT_WAIVERS[{code!r}] needs a reason")
+        else:
+            waivers[code] = reason.strip()
+    return waivers, problems
+
+
+@contextmanager
+def _quiet_rng() -> Iterator[None]:
+    with torch.random.fork_rng(devices=[]):
+        yield
+
+
+def lint_task(
+    task: Task, *, samples: int = 3, memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET
+) -> LintReport:
+    """Lint one task: every config, ``samples`` input sets each, on the CPU."""
+    start = time.perf_counter()
+    report = LintReport(task.id, str(task.path))
+    try:
+        module = task.module()
+        configs = task.correctness_configs(random.Random(SAMPLER_SEED), SAMPLED_CONFIGS)
+    except Exception as exc:
+        report.findings.append(
+            LintFinding("load_error", f"{type(exc).__name__}: {exc}".splitlines()[0])
+        )
+        report.seconds = time.perf_counter() - start
+        return report
+    waivers, problems = _waivers(module)
+    linter = _Linter(task, module, samples, memory_budget_bytes)
+    with _quiet_rng():
+        for index, config in enumerate(configs):
+            linter.run_config(config, index)
+    for finding in linter.finish():
+        if finding.code in waivers:
+            finding.waived = True
+            finding.waiver = waivers[finding.code]
+    report.findings = linter.findings + [LintFinding("invalid_waiver", p) for p in problems]
+    report.configs_checked = len(configs)
+    report.reference_dtype = linter.reference_dtype
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _task_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def _resolve(ref: str) -> list[tuple[str, Path, Task | TaskError]]:
+    """Tasks named by ``ref``; a file that fails to load comes back as its error."""
+    path = Path(ref)
+    if path.is_file():
+        try:
+            return [(str(path.resolve()), path.resolve(), resolve_task(ref))]
+        except TaskError as exc:
+            return [(str(path.resolve()), path.resolve(), exc)]
+    if path.is_dir() or (SUITES_DIR / ref).is_dir():
+        folder = suite_dir(ref)
+        shipped = folder.parent == SUITES_DIR
+        found: list[tuple[str, Path, Task | TaskError]] = []
+        for file in _task_files(folder):
+            task_id = f"{folder.name}/{file.stem}" if shipped else str(file)
+            try:
+                found.append((task_id, file, load_task(file, task_id)))
+            except TaskError as exc:
+                found.append((task_id, file, exc))
+        if not found:
+            raise TaskError(f"suite {ref!r} holds no task files")
+        return found
+    task = resolve_task(ref)
+    return [(task.id, task.path, task)]
+
+
+def lint_paths(
+    refs: list[str], *, samples: int = 3, memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET
+) -> list[LintReport]:
+    """Lint shipped suites, folders, task files and task ids; each task once, in order.
+
+    Raises ``TaskError`` for a ref that names nothing; a task file that fails to load gets a
+    report with a ``load_error`` finding.
+    """
+    reports: list[LintReport] = []
+    seen: set[Path] = set()
+    for ref in refs:
+        for task_id, path, item in _resolve(ref):
+            if path in seen:
+                continue
+            seen.add(path)
+            if isinstance(item, TaskError):
+                reports.append(
+                    LintReport(task_id, str(path), [LintFinding("load_error", str(item))])
+                )
+            else:
+                reports.append(
+                    lint_task(item, samples=samples, memory_budget_bytes=memory_budget_bytes)
+                )
+    return reports
+
+
+def lint_rows(reports: list[LintReport]) -> list[dict[str, Any]]:
+    """One row per finding (and one ``ok`` row per clean task), for a table or JSON lines.
+
+    Keys: ``task``, ``status`` (``ok``, ``fail`` or ``waived``), ``code``, ``config`` (a short
+    ``k=v`` string), ``message`` (the finding, or the waiver reason after it).
+    """
+    rows: list[dict[str, Any]] = []
+    for report in reports:
+        if not report.findings:
+            rows.append(
+                {
+                    "task": report.task_id,
+                    "status": "ok",
+                    "code": "",
+                    "config": "",
+                    "message": f"{report.configs_checked} configs clean",
+                }
+            )
+            continue
+        for f in report.findings:
+            message = f.message if not f.waived else f"{f.message} [waived: {f.waiver}]"
+            rows.append(
+                {
+                    "task": report.task_id,
+                    "status": "waived" if f.waived else "fail",
+                    "code": f.code,
+                    "config": ", ".join(f"{k}={v}" for k, v in f.config.items()),
+                    "message": message,
+                }
+            )
+    return rows

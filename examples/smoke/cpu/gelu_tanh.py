@@ -1,0 +1,42 @@
+"""GELU (tanh approximation) as an OpenMP loop in C++."""
+
+import torch
+import torch.nn as nn
+from torch.utils.cpp_extension import load_inline
+
+CPP_SOURCE = r"""
+#include <torch/extension.h>
+#include <cmath>
+
+torch::Tensor gelu_tanh_forward(torch::Tensor x) {
+    TORCH_CHECK(x.is_contiguous() && x.scalar_type() == torch::kFloat, "contiguous float32 input expected");
+    auto y = torch::empty_like(x);
+    const float* src = x.data_ptr<float>();
+    float* dst = y.data_ptr<float>();
+    const int64_t n = x.numel();
+    const float k = 0.7978845608028654f;  // sqrt(2 / pi)
+    #pragma omp parallel for
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = src[i];
+        dst[i] = 0.5f * v * (1.f + std::tanh(k * (v + 0.044715f * v * v * v)));
+    }
+    return y;
+}
+"""
+
+_ext = load_inline(
+    name="kw_smoke_gelu_tanh_cpu",
+    cpp_sources=CPP_SOURCE,
+    functions=["gelu_tanh_forward"],
+    extra_cflags=["-O3", "-fopenmp"],
+    extra_ldflags=["-fopenmp"],
+    verbose=False,
+)
+
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _ext.gelu_tanh_forward(x.contiguous())

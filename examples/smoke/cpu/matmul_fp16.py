@@ -1,0 +1,53 @@
+"""Float16 matrix product in C++: float accumulation per output row, rounded to half once."""
+
+import torch
+import torch.nn as nn
+from torch.utils.cpp_extension import load_inline
+
+CPP_SOURCE = r"""
+#include <torch/extension.h>
+#include <vector>
+
+torch::Tensor matmul_fp16_forward(torch::Tensor a, torch::Tensor b) {
+    TORCH_CHECK(a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(0), "(M, K) @ (K, N) expected");
+    TORCH_CHECK(a.is_contiguous() && b.is_contiguous(), "contiguous inputs expected");
+    TORCH_CHECK(a.scalar_type() == torch::kHalf && b.scalar_type() == torch::kHalf, "float16 inputs expected");
+    const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
+    auto c = torch::empty({M, N}, a.options());
+    const at::Half* A = a.data_ptr<at::Half>();
+    const at::Half* B = b.data_ptr<at::Half>();
+    at::Half* C = c.data_ptr<at::Half>();
+    #pragma omp parallel
+    {
+        std::vector<float> acc(N);
+        #pragma omp for
+        for (int64_t i = 0; i < M; ++i) {
+            for (int64_t j = 0; j < N; ++j) acc[j] = 0.f;
+            for (int64_t k = 0; k < K; ++k) {
+                const float aik = static_cast<float>(A[i * K + k]);
+                const at::Half* brow = B + k * N;
+                for (int64_t j = 0; j < N; ++j) acc[j] += aik * static_cast<float>(brow[j]);
+            }
+            for (int64_t j = 0; j < N; ++j) C[i * N + j] = static_cast<at::Half>(acc[j]);
+        }
+    }
+    return c;
+}
+"""
+
+_ext = load_inline(
+    name="kw_smoke_matmul_fp16_cpu",
+    cpp_sources=CPP_SOURCE,
+    functions=["matmul_fp16_forward"],
+    extra_cflags=["-O3", "-fopenmp"],
+    extra_ldflags=["-fopenmp"],
+    verbose=False,
+)
+
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+        return _ext.matmul_fp16_forward(A.contiguous(), B.contiguous())
