@@ -93,8 +93,10 @@ class Evaluation:
     # -- children -----------------------------------------------------------------------------
 
     def _limits(self, wall_s: float, device: bool) -> sandbox.Limits:
-        address_space = None if device else _host_memory_limit()
-        return sandbox.Limits(wall_s=wall_s, address_space_bytes=address_space)
+        memory = _host_memory_limit()
+        # Without a cgroup, an address-space rlimit bounds host memory; CUDA needs a huge one.
+        address_space = None if device or sandbox.cgroups_available() else memory
+        return sandbox.Limits(wall_s=wall_s, address_space_bytes=address_space, memory_bytes=memory)
 
     def _env(self, phase: str, scratch: Path, trusted: bool) -> dict[str, str]:
         env = {k: v for k, v in _passthrough_env().items()}
@@ -186,6 +188,8 @@ class Evaluation:
         if child.timed_out:
             status = "compile_error" if phase == "compile" else "timeout"
             raise _Stop(status, f"{phase} phase exceeded its {limit:g} s limit and was killed")
+        if result is None and child.oom_killed:
+            raise _Stop("crashed", f"{phase} child exceeded its memory limit and was killed")
         if result is None:
             if child.signal:
                 raise _Stop("crashed", f"{phase} child was killed by {child.signal_name}")

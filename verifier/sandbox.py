@@ -45,6 +45,7 @@ class Limits:
     file_size_bytes: int = 4 << 30
     open_files: int = 4096
     processes: int = 1024
+    memory_bytes: int | None = None
 
 
 @dataclass
@@ -57,6 +58,7 @@ class ChildResult:
     log: str
     log_bytes: int
     signal: int | None = None
+    oom_killed: bool = False
 
     @property
     def signal_name(self) -> str:
@@ -241,12 +243,108 @@ def _bwrap_argv(
     return argv + list(command)
 
 
+class Cgroup:
+    """A memory and pids cgroup for one child (v2 unified or v1 controllers), where root may make one.
+
+    RLIMIT_NPROC is not enforced for root and counts every process of a uid machine-wide, and
+    RLIMIT_AS breaks CUDA's address-space reservations; a cgroup limits both for the child and
+    everything it starts, and the kernel's OOM killer ends a memory bomb inside it.
+    """
+
+    def __init__(self, name: str, memory_bytes: int | None, pids: int) -> None:
+        self.dirs: list[Path] = []
+        for controller, settings in self._plan(memory_bytes, pids):
+            base = _own_cgroup_dir(controller)
+            if base is None:
+                continue
+            path = base / name
+            try:
+                path.mkdir()
+                for file, value in settings.items():
+                    (path / file).write_text(str(value))
+            except OSError:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+                continue
+            self.dirs.append(path)
+
+    @staticmethod
+    def _plan(memory_bytes: int | None, pids: int) -> list[tuple[str, dict[str, int]]]:
+        if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
+            settings = {"pids.max": pids}
+            if memory_bytes:
+                settings.update({"memory.max": memory_bytes, "memory.swap.max": 0})
+            return [("", settings)]
+        plan = [("pids", {"pids.max": pids})]
+        if memory_bytes:
+            plan.append(("memory", {"memory.limit_in_bytes": memory_bytes}))
+        return plan
+
+    @property
+    def limits(self) -> list[str]:
+        return [
+            p.parent.parent.name if p.parent.parent.name != "fs" else "unified" for p in self.dirs
+        ]
+
+    def join(self) -> None:
+        """Move the calling process in (called in the child between fork and exec)."""
+        for path in self.dirs:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def oom_killed(self) -> bool:
+        """Whether the kernel's OOM killer ended a process in this cgroup."""
+        for path in self.dirs:
+            for name in ("memory.events", "memory.oom_control"):
+                with contextlib.suppress(OSError, ValueError):
+                    for line in (path / name).read_text().splitlines():
+                        key, _, value = line.partition(" ")
+                        if key == "oom_kill" and int(value) > 0:
+                            return True
+        return False
+
+    def remove(self) -> None:
+        for path in self.dirs:
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+
+def _own_cgroup_dir(controller: str) -> Path | None:
+    """The writable cgroup directory this process lives in, for a v1 controller or v2 ("")."""
+    root = Path("/sys/fs/cgroup") / controller if controller else Path("/sys/fs/cgroup")
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, names, rel = line.split(":", 2)
+            if (controller and controller in names.split(",")) or (not controller and names == ""):
+                path = root / rel.lstrip("/")
+                return path if os.access(path, os.W_OK) else None
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def cgroups_available() -> bool:
+    """Whether this process may create memory and pids cgroups for its children."""
+    if not is_root():
+        return False
+    probe = Cgroup(f"kernelwright-probe-{os.getpid()}", 1 << 30, 64)
+    ok = len(probe.dirs) == (1 if Path("/sys/fs/cgroup/cgroup.controllers").is_file() else 2)
+    probe.remove()
+    return ok
+
+
 def gpu_device_nodes() -> list[str]:
     nodes = glob.glob("/dev/nvidia*") + glob.glob("/dev/dri/*") + glob.glob("/dev/kfd")
     return sorted(n for n in nodes if os.path.exists(n) and not os.path.isdir(n))
 
 
-def _apply_limits(limits: Limits) -> None:
+def _apply_limits(limits: Limits, cgroup: Cgroup | None) -> None:
+    if cgroup is not None:
+        cgroup.join()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
@@ -299,6 +397,15 @@ def run_child(
     else:
         raise SandboxError(f"unknown sandbox level {level!r}")
     sink = _LogSink()
+    cgroup = None
+    if cgroups_available():
+        cgroup = Cgroup(
+            f"kernelwright-{os.getpid()}-{time.monotonic_ns()}",
+            limits.memory_bytes,
+            limits.processes,
+        )
+    if cgroup is not None and not cgroup.dirs:
+        cgroup = None
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -309,9 +416,11 @@ def run_child(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=lambda: _apply_limits(limits),
+            preexec_fn=lambda: _apply_limits(limits, cgroup),
         )
     except OSError as exc:
+        if cgroup is not None:
+            cgroup.remove()
         raise SandboxError(f"could not start the sandboxed child: {exc}") from exc
     reader = threading.Thread(target=_drain, args=(proc.stdout, sink), daemon=True)
     reader.start()
@@ -324,12 +433,15 @@ def run_child(
         _kill_group(proc)
     reader.join(timeout=5)
     wall = time.monotonic() - start
+    oom = cgroup.oom_killed() if cgroup is not None else False
+    if cgroup is not None:
+        cgroup.remove()
     rc = proc.returncode
     sig = -rc if rc is not None and rc < 0 else None
     if level == "bwrap" and rc is not None and rc > 128 and not timed_out:
         # bwrap reports a child killed by a signal as 128 + signal number.
         sig = rc - 128
-    return ChildResult(rc, timed_out, wall, sink.text(), sink.total, sig)
+    return ChildResult(rc, timed_out, wall, sink.text(), sink.total, sig, oom)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
