@@ -22,6 +22,7 @@ import torch
 from kernelwright.backends import Backend, get_backend
 from kernelwright.backends.base import BackendStatus
 from kernelwright.backends.environment import capture_environment
+from kernelwright.backends.roofline import ceiling_for, min_time_ms
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier import sandbox
@@ -31,6 +32,8 @@ from kernelwright.verifier.verdict import Finding, Verdict
 
 # Flagged when a candidate beats eager by more than this on a meaningful timing (E18).
 IMPLAUSIBLE_SPEEDUP = 50.0
+# Flagged when a candidate runs faster than this fraction of the device's roofline time (E18).
+ROOFLINE_MARGIN = 0.8
 
 
 @dataclass
@@ -532,6 +535,7 @@ class Evaluation:
             "eager": t.eager_ms / t.candidate_ms if t.eager_ms else None,
             "compile": t.compile_ms / t.candidate_ms if t.compile_ms else None,
         }
+        self._roofline_check()
         eager = self.verdict.speedup["eager"]
         if eager is not None and eager > IMPLAUSIBLE_SPEEDUP:
             self.verdict.flags.append(
@@ -540,6 +544,35 @@ class Evaluation:
                     f"{eager:.1f}x over eager exceeds {IMPLAUSIBLE_SPEEDUP:g}x",
                 )
             )
+
+    def _roofline_check(self) -> None:
+        """Flag a time below what the device's memory bandwidth and peak arithmetic allow (E18)."""
+        work = self.verdict.extra.get("work")
+        ceiling = ceiling_for(self.verdict.device)
+        candidate_ms = self.verdict.timing.candidate_ms
+        if not work or ceiling is None or not candidate_ms:
+            return
+        floor_ms = min_time_ms(ceiling, work["bytes"], work["flops"], work["half_precision"])
+        work["roofline_ms"] = floor_ms
+        if candidate_ms < ROOFLINE_MARGIN * floor_ms:
+            self.verdict.flags.append(
+                Finding(
+                    "beyond_roofline",
+                    f"{candidate_ms:.4g} ms is below the {floor_ms:.4g} ms that {work['bytes']} bytes "
+                    f"and {work['flops']} FLOPs take at this device's peak",
+                )
+            )
+
+    def record_work(self, sets: list[ref.Trial]) -> None:
+        try:
+            moved, flops = ref.measure_work(self.task.module(), sets[0])
+        except Exception as exc:  # a task the flop counter cannot trace is only left unchecked
+            self.verdict.extra["work"] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+            return
+        half = any(
+            m.get("dtype") in ("torch.float16", "torch.bfloat16") for m in sets[0].expected_meta
+        )
+        self.verdict.extra["work"] = {"bytes": moved, "flops": flops, "half_precision": half}
 
     def cleanup(self) -> None:
         if not self.options.keep_scratch:
@@ -631,6 +664,7 @@ def _run(ev: Evaluation) -> None:
     if not ev.options.timing:
         return
     sets = ev.timing_sets()
+    ev.record_work(sets)
     ev.timing(sets)
     ev.baselines(sets)
     ev.speedups()

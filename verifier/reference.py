@@ -372,3 +372,20 @@ def check_spot(
         if not result.ok:
             return result.reason
     return None
+
+
+def measure_work(module: Any, trial: Trial) -> tuple[int, int]:
+    """Bytes a kernel must at least move (inputs, weights, outputs) and FLOPs of the reference."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    payload = trial.payload
+    torch.manual_seed(payload["init_seed"])
+    model = module.Model(*payload["init_inputs"])
+    model.load_state_dict(payload["state_dict"])
+    inputs = [x.clone() if isinstance(x, torch.Tensor) else x for x in payload["inputs"]]
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        outputs = _as_list(model(*inputs))
+    tensors = [*inputs, *model.state_dict().values(), *outputs]
+    moved = sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor))
+    return moved, int(counter.get_total_flops())
