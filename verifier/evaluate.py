@@ -139,7 +139,7 @@ class Evaluation:
         mounts = sandbox.Mounts()
         ext_dir = self.build_dir / "torch_extensions"
         ext_dir.mkdir(parents=True, exist_ok=True)
-        if phase == "compile" or self.level != "bwrap":
+        if phase == "compile" or self.level == "process":
             mounts.writable.append(self.build_dir)
         else:
             # Later phases load the cached build from a private copy at the same path, so
@@ -151,11 +151,12 @@ class Evaluation:
         if trusted:
             inductor = self.options.cache_dir / "inductor"
             inductor.mkdir(parents=True, exist_ok=True)
-            sandbox.share_with_child(inductor) if self.level == "bwrap" else None
+            if self.level != "process":
+                sandbox.share_with_child(inductor)
             mounts.writable.append(inductor)
             mounts.read_only.append(self.task.path.parent)
-        if self.level == "bwrap":
-            sandbox.prepare_scratch(scratch, self.level)
+        if self.level in ("bwrap", "docker"):
+            sandbox.prepare_scratch(scratch, "bwrap")
             if phase == "compile":
                 sandbox.share_with_child(self.build_dir)
             if self.backend.needs_gpu_nodes(phase):

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LEVELS = ("bwrap", "process")
+LEVELS = ("bwrap", "process", "docker")
 NOBODY = 65534
 LOG_HEAD = 16 * 1024
 LOG_TAIL = 48 * 1024
@@ -158,6 +158,12 @@ def choose_level(requested: str = "auto") -> str:
         ok, why = bwrap_status()
         if not ok:
             raise SandboxError(f"sandbox level bwrap is not usable: {why}")
+    if requested == "docker":
+        from kernelwright.verifier.docker_sandbox import docker_status
+
+        ok, why = docker_status()
+        if not ok:
+            raise SandboxError(f"sandbox level docker is not usable: {why}")
     return requested
 
 
@@ -387,6 +393,17 @@ def run_child(
 ) -> ChildResult:
     """Run ``command`` in the sandbox and wait for it, killing its process group on timeout."""
     mounts = mounts or Mounts()
+    if level == "docker":
+        from kernelwright.verifier.docker_sandbox import run_in_docker
+
+        return run_in_docker(
+            command,
+            scratch=scratch,
+            limits=limits,
+            env=env,
+            mounts=mounts,
+            gpu=bool(mounts.devices),
+        )
     if level == "bwrap":
         if is_root():
             # RLIMIT_NPROC is not enforced for root, so it is applied after the uid drop.
