@@ -168,6 +168,52 @@ def tasks_show(
     out.print(Syntax(task.source, "python", line_numbers=True))
 
 
+@tasks_app.command("lint")
+def tasks_lint(
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[SUITE|PATH|TASK]...",
+            help="Suites, folders, task files or ids (default: every shipped suite).",
+        ),
+    ] = None,
+    memory_budget_gb: Annotated[
+        float, typer.Option("--memory-budget-gb", help="Flag configs whose tensors exceed this.")
+    ] = 8.0,
+    samples: Annotated[int, typer.Option(help="Input draws per config.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Flag tasks that cannot tell a right kernel from a wrong one; exit 1 if any finding is unwaived."""
+    from kernelwright.bench_tasks.lint import lint_paths, lint_rows
+
+    try:
+        reports = lint_paths(
+            refs or list_suites(),
+            samples=samples,
+            memory_budget_bytes=int(memory_budget_gb * (1 << 30)),
+        )
+    except TaskError as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        print_json([r.to_json() for r in reports])
+    else:
+        table = Table(title=f"lint: {sum(r.ok for r in reports)} of {len(reports)} tasks clean")
+        for col in ("task", "status", "code", "config", "message"):
+            table.add_column(col, overflow="fold")
+        colors = {"ok": "green", "waived": "yellow", "fail": "red"}
+        for row in lint_rows(reports):
+            table.add_row(
+                row["task"],
+                f"[{colors.get(row['status'], 'white')}]{row['status']}[/]",
+                row["code"],
+                row["config"],
+                row["message"],
+            )
+        out.print(table)
+    raise typer.Exit(0 if all(r.ok for r in reports) else 1)
+
+
 # -- eval -------------------------------------------------------------------------------------
 
 

@@ -155,3 +155,12 @@ def test_doctor_json(cache_dir: Path) -> None:
     states = {row["name"]: row["state"] for row in report["backends"]}
     assert states["cpu"] == "available"
     assert report["sandbox"]["level"] in ("bwrap", "process")
+
+
+def test_tasks_lint_cli_exit_codes(cache_dir: Path) -> None:
+    clean = kw(cache_dir, "tasks", "lint", "smoke/relu", "smoke/matmul", "--json")
+    assert clean.returncode == 0, clean.stderr
+    assert all(r["findings"] == [] for r in json.loads(clean.stdout))
+    bad = kw(cache_dir, "tasks", "lint", str(ROOT / "tests" / "lint_cases" / "nan_inf.py"), "--json")
+    assert bad.returncode == 1
+    assert [f["code"] for f in json.loads(bad.stdout)[0]["findings"]] == ["nan_inf"]

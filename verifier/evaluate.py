@@ -51,6 +51,7 @@ class EvalOptions:
     compile_baseline: bool = True
     timing: bool = True
     input_sets: int = 3
+    memory_limit_bytes: int | None = None  # per child; default three quarters of the host's RAM
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     keep_scratch: bool = False
 
@@ -96,7 +97,7 @@ class Evaluation:
     # -- children -----------------------------------------------------------------------------
 
     def _limits(self, wall_s: float, device: bool) -> sandbox.Limits:
-        memory = _host_memory_limit()
+        memory = self.options.memory_limit_bytes or _host_memory_limit()
         # Without a cgroup, an address-space rlimit bounds host memory; CUDA needs a huge one.
         address_space = None if device or sandbox.cgroups_available() else memory
         return sandbox.Limits(wall_s=wall_s, address_space_bytes=address_space, memory_bytes=memory)
@@ -617,10 +618,37 @@ def _passthrough_env() -> dict[str, str]:
     return {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
 
 
+_UNHEALTHY: dict[str, str] = {}
+_FAULT_STATUSES = ("crashed", "runtime_error", "timeout")
+
+
+def device_health(device: str, timeout: float = 120.0) -> str | None:
+    """Run a tiny kernel on ``device`` in a fresh process; None when healthy, else why not."""
+    import subprocess
+
+    probe = "import torch; x = torch.ones(1024, device='cuda'); torch.cuda.synchronize(); assert float(x.sum()) == 1024.0"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", probe], capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return f"a health-check kernel on {device} did not finish in {timeout:g} s"
+    if done.returncode != 0:
+        return f"a health-check kernel on {device} failed: {(done.stderr.strip().splitlines() or ['?'])[-1][:200]}"
+    return None
+
+
 def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Verdict:
     """Decide whether ``source`` is a correct and fast ``ModelNew`` for ``task`` on ``backend``."""
     target = get_backend(backend)
     status = target.status()
+    device = target.device()
+    if device in _UNHEALTHY and device_health(device) is not None:
+        log = f"the device is unhealthy since an earlier candidate's fault: {_UNHEALTHY[device]}"
+        return Verdict(
+            task=task.id, backend=backend, device=status.device, status="infra_error", log=log
+        )
+    _UNHEALTHY.pop(device, None)
     if status.state == "missing" or (status.state == "compile-only" and not options.compile_only):
         verdict = Verdict(task=task.id, backend=backend, device=status.device, status="infra_error")
         verdict.log = f"backend {backend} cannot run here: {status.reason}"
@@ -644,6 +672,13 @@ def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Ver
         ev.cleanup()
     if ev.verdict.status != "correct":
         ev.verdict.speedup = {"eager": None, "compile": None}
+    if ev.verdict.status in _FAULT_STATUSES and device.startswith("cuda"):
+        # A faulting kernel can leave the GPU in a sticky error state (F07): check it in a fresh
+        # process before anything else runs there.
+        problem = device_health(device)
+        ev.verdict.extra["device_health"] = problem or "ok"
+        if problem:
+            _UNHEALTHY[device] = problem
     ev.verdict.log = "\n".join(ev.logs)[-20000:]
     return ev.verdict
 
