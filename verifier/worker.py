@@ -389,6 +389,11 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
 
     samples = timing.measure(runner.call, len(runner.sets), clock, budget, runner.prepare, after)
     result["samples"] = samples.ms
+    if isinstance(clock, timing.CudaClock):
+        result["l2_reset"] = {
+            "available": clock.reset_l2 is not None,
+            "failed": clock.l2_resets_failed,
+        }
     result["set_index"] = samples.set_index
     result["warmup_calls"] = samples.warmup_calls
     if job.get("compile_model"):
