@@ -152,8 +152,8 @@ def persisting_l2_reset() -> Callable[[], bool] | None:
             continue
         set_limit.argtypes = [ctypes.c_int, ctypes.c_size_t]
 
-        def call() -> bool:
-            return set_limit(CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE, 0) == 0 and reset() == 0
+        def call(set_limit: Any = set_limit, reset: Any = reset) -> bool:
+            return bool(set_limit(CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE, 0) == 0 and reset() == 0)
 
         return call
     return None
