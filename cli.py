@@ -16,6 +16,7 @@ from kernelwright.backends import BACKENDS, UnknownBackend, get_backend
 from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_suite, resolve_task
 from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.config import ConfigError, Settings, load_settings
+from kernelwright.runs.cli import register as register_run_commands
 from kernelwright.verifier import EvalOptions, Verdict, evaluate
 from kernelwright.verifier.sandbox import (
     SandboxError,
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 tasks_app = typer.Typer(help="List and inspect benchmark tasks.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
+register_run_commands(app)
 
 out = Console()
 err = Console(stderr=True)

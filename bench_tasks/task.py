@@ -12,6 +12,7 @@ import ast
 import hashlib
 import importlib.util
 import inspect
+import itertools
 import random
 import sys
 from collections.abc import Callable
@@ -126,14 +127,12 @@ def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     return result
 
 
-_module_counter = 0
+_module_numbers = itertools.count(1)
 
 
 def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> ModuleType:
     """Run a task file as a fresh module and apply overrides to its module-level globals."""
-    global _module_counter
-    _module_counter += 1
-    name = f"kernelwright_task_{_module_counter}_{path.stem}"
+    name = f"kernelwright_task_{next(_module_numbers)}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise TaskError(f"cannot load task file {path}")
@@ -142,7 +141,7 @@ def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> Mod
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        del sys.modules[name]
+        sys.modules.pop(name, None)
         raise TaskError(f"task file {path} failed to import: {type(exc).__name__}: {exc}") from exc
     for attr in ("Model", "get_inputs", "get_init_inputs"):
         if not hasattr(module, attr):

@@ -161,6 +161,8 @@ def test_tasks_lint_cli_exit_codes(cache_dir: Path) -> None:
     clean = kw(cache_dir, "tasks", "lint", "smoke/relu", "smoke/matmul", "--json")
     assert clean.returncode == 0, clean.stderr
     assert all(r["findings"] == [] for r in json.loads(clean.stdout))
-    bad = kw(cache_dir, "tasks", "lint", str(ROOT / "tests" / "lint_cases" / "nan_inf.py"), "--json")
+    bad = kw(
+        cache_dir, "tasks", "lint", str(ROOT / "tests" / "lint_cases" / "nan_inf.py"), "--json"
+    )
     assert bad.returncode == 1
     assert [f["code"] for f in json.loads(bad.stdout)[0]["findings"]] == ["nan_inf"]

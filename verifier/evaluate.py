@@ -6,6 +6,8 @@ and a trusted child for the eager and torch.compile baselines) -> the decision (
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import random
 import secrets
@@ -13,6 +15,7 @@ import shutil
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,7 @@ class EvalOptions:
     timing: bool = True
     input_sets: int = 3
     memory_limit_bytes: int | None = None  # per child; default three quarters of the host's RAM
+    device_index: int | None = None  # the one GPU this evaluation's children see
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     keep_scratch: bool = False
 
@@ -87,7 +91,7 @@ class Evaluation:
         self.verdict.timing.meaningful = status.timing_meaningful
         self.verdict.extra.update(sandbox=self.level, category=task.category, phases={})
         self.verdict.extra["environment"] = {
-            **capture_environment(backend.name),
+            **capture_environment(backend.name, options.device_index),
             "sandbox": self.level,
         }
         self.root = options.cache_dir / "scratch" / uuid.uuid4().hex[:12]
@@ -95,6 +99,17 @@ class Evaluation:
         self.logs: list[str] = []
 
     # -- children -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _build_lock(self) -> Iterator[None]:
+        """Serialize builds of one source, and copies of its build, across threads and processes."""
+        self.build_dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.build_dir.with_suffix(".lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _limits(self, wall_s: float, device: bool) -> sandbox.Limits:
         memory = self.options.memory_limit_bytes or _host_memory_limit()
@@ -116,6 +131,8 @@ class Evaluation:
         env.update(self.backend.child_env(phase, self.options.compile_only))
         if phase == "compile":
             env["CUDA_VISIBLE_DEVICES"] = ""
+        elif self.options.device_index is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(self.options.device_index)
         if trusted:
             env["TORCHINDUCTOR_CACHE_DIR"] = str(self.options.cache_dir / "inductor")
         return env
@@ -147,7 +164,8 @@ class Evaluation:
             # nothing they write reaches the cache or the next phase (torch takes a lock file
             # there, and ninja's records hold absolute paths).
             private = scratch / "build"
-            shutil.copytree(self.build_dir, private, symlinks=True)
+            with self._build_lock():
+                shutil.copytree(self.build_dir, private, symlinks=True)
             mounts.remapped.append((private, self.build_dir))
         if trusted:
             inductor = self.options.cache_dir / "inductor"
@@ -161,17 +179,18 @@ class Evaluation:
             if phase == "compile":
                 sandbox.share_with_child(self.build_dir)
             if self.backend.needs_gpu_nodes(phase):
-                mounts.devices.extend(sandbox.gpu_device_nodes())
+                mounts.devices.extend(sandbox.gpu_device_nodes(self.options.device_index))
         command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker", str(job_path)]
         device = self.backend.needs_gpu_nodes(phase)
-        child = sandbox.run_child(
-            command,
-            scratch=scratch,
-            level=self.level,
-            limits=self._limits(wall_s, device),
-            env=self._env(phase, scratch, trusted),
-            mounts=mounts,
-        )
+        with self._build_lock() if phase == "compile" else contextlib.nullcontext():
+            child = sandbox.run_child(
+                command,
+                scratch=scratch,
+                level=self.level,
+                limits=self._limits(wall_s, device),
+                env=self._env(phase, scratch, trusted),
+                mounts=mounts,
+            )
         self.verdict.extra["phases"][phase] = round(child.wall_s, 3)
         if child.log.strip():
             self.logs.append(f"[{phase}] {child.log.strip()}")

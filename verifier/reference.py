@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,11 @@ DEFAULT_TOLERANCE = {
     torch.float16: (1e-2, 1e-2),
     torch.bfloat16: (3e-2, 3e-2),
 }
+
+
+# torch has one global generator: evaluations on parallel threads take turns drawing from it, so
+# that inputs follow from (secret, task, label) alone.
+_RNG_LOCK = threading.Lock()
 
 
 def derive_seed(secret: bytes, *parts: object) -> int:
@@ -109,6 +115,20 @@ def make_trial(
     Trials with the same ``model_label`` share the model (init inputs and weights) and differ only
     in their inputs; by default every trial gets a model of its own.
     """
+    with _RNG_LOCK:
+        return _make_trial(module, task, config, secret, label, device, model_label, input_scale)
+
+
+def _make_trial(
+    module: Any,
+    task: Task,
+    config: dict[str, Any],
+    secret: bytes,
+    label: object,
+    device: str,
+    model_label: object,
+    input_scale: float | None,
+) -> Trial:
     seed = derive_seed(secret, task.id, label, "inputs")
     model_seed = derive_seed(
         secret, task.id, label if model_label is None else model_label, "model"
@@ -379,8 +399,9 @@ def measure_work(module: Any, trial: Trial) -> tuple[int, int]:
     from torch.utils.flop_counter import FlopCounterMode
 
     payload = trial.payload
-    torch.manual_seed(payload["init_seed"])
-    model = module.Model(*payload["init_inputs"])
+    with _RNG_LOCK:
+        torch.manual_seed(payload["init_seed"])
+        model = module.Model(*payload["init_inputs"])
     model.load_state_dict(payload["state_dict"])
     inputs = [x.clone() if isinstance(x, torch.Tensor) else x for x in payload["inputs"]]
     counter = FlopCounterMode(display=False)

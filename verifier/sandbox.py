@@ -343,9 +343,18 @@ def cgroups_available() -> bool:
     return ok
 
 
-def gpu_device_nodes() -> list[str]:
+def gpu_device_nodes(index: int | None = None) -> list[str]:
+    """Device nodes a GPU child needs; with ``index``, only that GPU's numbered node."""
     nodes = glob.glob("/dev/nvidia*") + glob.glob("/dev/dri/*") + glob.glob("/dev/kfd")
-    return sorted(n for n in nodes if os.path.exists(n) and not os.path.isdir(n))
+    keep = []
+    for node in nodes:
+        if not os.path.exists(node) or os.path.isdir(node):
+            continue
+        suffix = node.removeprefix("/dev/nvidia")
+        if index is not None and suffix.isdigit() and int(suffix) != index:
+            continue
+        keep.append(node)
+    return sorted(keep)
 
 
 def _apply_limits(limits: Limits, cgroup: Cgroup | None) -> None:
@@ -376,10 +385,11 @@ def share_with_child(path: Path) -> None:
     if not is_root():
         return
     for root, dirs, files in os.walk(path):
-        os.chown(root, NOBODY, NOBODY)
-        for name in dirs + files:
+        for entry in [root, *(os.path.join(root, name) for name in dirs + files)]:
+            # Entries vanish under concurrent children; ones the child's uid made are already its.
             with contextlib.suppress(OSError):
-                os.lchown(os.path.join(root, name), NOBODY, NOBODY)
+                if os.lstat(entry).st_uid != NOBODY:
+                    os.lchown(entry, NOBODY, NOBODY)
 
 
 def run_child(

@@ -1,0 +1,459 @@
+"""``run_bench``: evaluate a folder of candidate kernels on a suite, as one stored run.
+
+A solutions folder holds one candidate file per task, named like the task file (``relu.py`` for
+``smoke/relu``). Tasks without a candidate are recorded as missing and not evaluated; candidate
+files that match no task are reported. The calling process is the run store's only writer: each
+evaluation is committed ``running`` before its children start and finished from the calling
+thread, while up to ``jobs`` evaluations run at once in worker threads (each spawns its own
+sandboxed children). A resumed run evaluates only the tasks that have no finished evaluation,
+with the suite, backend and options the run recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from kernelwright.backends import UnknownBackend, get_backend
+from kernelwright.bench_tasks import Task, TaskError, load_suite, suite_dir
+from kernelwright.bench_tasks.task import SUITES_DIR
+from kernelwright.runs.store import Store, TaskResult
+from kernelwright.verifier import EvalOptions, Verdict, evaluate
+
+# The EvalOptions fields a run records, so that a resumed run evaluates exactly as it began.
+RECORDED_OPTIONS = (
+    "timeout",
+    "compile_only",
+    "sandbox",
+    "warmup_ms",
+    "rep_ms",
+    "trials",
+    "sampled_configs",
+    "compile_baseline",
+    "timing",
+    "input_sets",
+)
+# How long an interrupted bench waits for its worker threads once their children are killed.
+STOP_GRACE_S = 30.0
+
+
+class BenchError(ValueError):
+    """A bench that cannot start as asked; the message is one line for the user."""
+
+
+class BenchInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) stopped a bench; the run is stored as ``interrupted``."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id} interrupted")
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class BenchEvent:
+    """What ``run_bench`` reports to its progress callback.
+
+    ``kind`` is ``plan`` (once, before the first evaluation), ``start`` (an evaluation was
+    committed as running), ``done`` (its verdict was stored) or ``warning`` (``message`` says
+    what). ``completed`` and ``total`` count the evaluations of this invocation.
+    """
+
+    kind: Literal["plan", "start", "done", "warning"]
+    run_id: int
+    completed: int = 0
+    total: int = 0
+    task_id: str | None = None
+    status: str | None = None
+    message: str = ""
+
+
+Progress = Callable[[BenchEvent], None]
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """The tasks of a suite paired with the candidate files of a solutions folder."""
+
+    suite: str
+    tasks: list[Task]
+    sources: dict[str, str]
+    missing: list[str]
+    unmatched: list[str]
+
+    @property
+    def evaluable(self) -> list[Task]:
+        return [task for task in self.tasks if task.id in self.sources]
+
+
+def suite_name(suite: str) -> str:
+    """The suite as a run records it: a shipped suite's id, else the absolute folder path."""
+    folder = suite_dir(suite)
+    return folder.name if folder.parent == SUITES_DIR else str(folder)
+
+
+def plan_bench(solutions: Path, suite: str) -> BenchPlan:
+    """Pair each task of ``suite`` with ``solutions/<task file stem>.py``; raise ``BenchError``."""
+    try:
+        tasks = load_suite(suite)
+        name = suite_name(suite)
+    except TaskError as exc:
+        raise BenchError(str(exc)) from None
+    if not solutions.is_dir():
+        raise BenchError(f"solutions folder not found: {solutions}")
+    files = {p.stem: p for p in sorted(solutions.glob("*.py")) if not p.name.startswith("_")}
+    sources: dict[str, str] = {}
+    for task in tasks:
+        path = files.get(task.stem)
+        if path is None:
+            continue
+        try:
+            sources[task.id] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BenchError(f"cannot read candidate {path}: {exc}") from None
+    stems = {task.stem for task in tasks}
+    return BenchPlan(
+        suite=name,
+        tasks=tasks,
+        sources=sources,
+        missing=[task.id for task in tasks if task.id not in sources],
+        unmatched=sorted(f"{stem}.py" for stem in files if stem not in stems),
+    )
+
+
+def recorded_options(options: EvalOptions) -> dict[str, Any]:
+    """The evaluation options a run stores (never the per-run secret or local paths)."""
+    return {name: getattr(options, name) for name in RECORDED_OPTIONS}
+
+
+def options_from_record(recorded: dict[str, Any], base: EvalOptions) -> EvalOptions:
+    """``base`` (for the cache folder and a fresh secret) with the run's recorded options."""
+    known = {f.name for f in fields(EvalOptions)} & set(RECORDED_OPTIONS)
+    return replace(base, **{k: v for k, v in recorded.items() if k in known})
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def worker_limit(backend: str) -> tuple[int, str]:
+    """How many evaluations may run at once on ``backend`` here, and why.
+
+    CPU-side backends (cpu, and the Triton interpreter) get one per usable core. A GPU backend
+    gets one: the verifier starts every child on the same device (it has no per-child device
+    choice), so concurrent timings would share, and disturb, one GPU.
+    """
+    if get_backend(backend).device().startswith("cuda"):
+        return 1, "the verifier runs every child on the same GPU"
+    cores = _usable_cores()
+    return cores, f"{cores} usable CPU cores"
+
+
+def _failed_verdict(task: Task, backend: str, exc: BaseException) -> Verdict:
+    verdict = Verdict(task=task.id, backend=backend, device="", status="infra_error")
+    verdict.log = f"the evaluation failed in the parent: {type(exc).__name__}: {exc}"
+    verdict.extra["category"] = task.category
+    return verdict
+
+
+def _evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Verdict:
+    try:
+        return evaluate(task, source, backend, options)
+    except Exception as exc:
+        # A verdict for every started evaluation keeps the store consistent; the log says why.
+        return _failed_verdict(task, backend, exc)
+
+
+def _own_sandbox_children() -> list[int]:
+    """Direct children of this process that lead their own process group (sandboxed children)."""
+    me = os.getpid()
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            # Fields after the parenthesized command: state, ppid, pgrp, session, ...
+            rest = stat[stat.rfind(")") + 2 :].split()
+            pid = int(entry.name)
+            if len(rest) > 2 and int(rest[1]) == me and int(rest[2]) == pid:
+                found.append(pid)
+    return found
+
+
+def _stop_children(in_flight: dict[Future[Verdict], Any]) -> None:
+    """Kill the sandboxed children of running evaluations until their threads return."""
+    deadline = time.monotonic() + STOP_GRACE_S
+    while any(not f.done() for f in in_flight) and time.monotonic() < deadline:
+        for pid in _own_sandbox_children():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        wait(list(in_flight), timeout=0.2)
+
+
+@dataclass
+class _Runner:
+    """Feeds evaluations to a thread pool; every store write happens on the calling thread."""
+
+    store: Store
+    run_id: int
+    backend: str
+    options: EvalOptions
+    jobs: int
+    progress: Progress
+    pending: Iterator[tuple[Task, str]]
+    total: int
+    completed: int = 0
+    in_flight: dict[Future[Verdict], tuple[int, Task]] = field(default_factory=dict)
+
+    def submit_next(self, pool: ThreadPoolExecutor) -> bool:
+        item = next(self.pending, None)
+        if item is None:
+            return False
+        task, source = item
+        candidate_id = self.store.add_candidate(self.run_id, task.id, source, self.backend)
+        evaluation_id = self.store.begin_evaluation(
+            self.run_id, candidate_id, task.id, task.category
+        )
+        self.progress(BenchEvent("start", self.run_id, self.completed, self.total, task.id))
+        future = pool.submit(_evaluate, task, source, self.backend, self.options)
+        self.in_flight[future] = (evaluation_id, task)
+        return True
+
+    def finish(self, future: Future[Verdict]) -> None:
+        evaluation_id, task = self.in_flight.pop(future)
+        verdict = future.result()
+        self.store.finish_evaluation(evaluation_id, verdict.to_record())
+        self.completed += 1
+        event = BenchEvent("done", self.run_id, self.completed, self.total, task.id, verdict.status)
+        self.progress(event)
+
+    def run(self) -> None:
+        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kernelwright-eval")
+        try:
+            while len(self.in_flight) < self.jobs and self.submit_next(pool):
+                pass
+            while self.in_flight:
+                finished, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    self.finish(future)
+                    self.submit_next(pool)
+        except BaseException:
+            # Verdicts of evaluations cut short are not stored: their rows stay ``running``
+            # and a resumed run abandons and redoes them.
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_children(self.in_flight)
+            raise
+        pool.shutdown(wait=True)
+
+
+def _warn(progress: Progress | None, run_id: int, message: str) -> None:
+    if progress is None:
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+    else:
+        progress(BenchEvent("warning", run_id, message=message))
+
+
+def _resume_plan(
+    store: Store,
+    run_id: int,
+    solutions: Path | None,
+    suite: str | None,
+    backend: str | None,
+    options: EvalOptions,
+) -> tuple[Path, str, str, EvalOptions]:
+    run = store.get_run(run_id)
+    recorded = dict(run.options)
+    if suite is not None and suite_name(suite) != run.suite:
+        raise BenchError(f"run {run_id} was a bench of suite {run.suite}, not {suite}")
+    if backend is not None and backend != run.backend:
+        raise BenchError(f"run {run_id} ran on backend {run.backend}, not {backend}")
+    folder = solutions or (Path(recorded["solutions"]) if recorded.get("solutions") else None)
+    if folder is None:
+        raise BenchError(f"run {run_id} recorded no solutions folder: give SOLUTIONS")
+    resumed = options_from_record(dict(recorded.get("eval") or {}), options)
+    return folder, run.suite, run.backend, resumed
+
+
+def _create_run(
+    store: Store,
+    plan: BenchPlan,
+    folder: Path,
+    backend: str,
+    options: EvalOptions,
+    label: str | None,
+    workers: int,
+) -> int:
+    """Record a new bench run with what a resume and a summary need to know."""
+    return store.create_run(
+        label or folder.resolve().name,
+        plan.suite,
+        backend,
+        options={
+            "kind": "bench",
+            "solutions": str(folder.resolve()),
+            "eval": recorded_options(options),
+            "jobs": workers,
+            "planned": [task.id for task in plan.evaluable],
+            "missing": plan.missing,
+            "unmatched": plan.unmatched,
+        },
+    )
+
+
+def run_bench(
+    store: Store,
+    solutions: Path | None,
+    suite: str | None,
+    backend: str | None,
+    options: EvalOptions,
+    label: str | None = None,
+    jobs: int = 1,
+    resume_run: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Evaluate every candidate of ``solutions`` on its task of ``suite``; return the run id.
+
+    With ``resume_run``, the run's recorded suite, backend, options and (when ``solutions`` is
+    None) solutions folder are used; ``suite`` or ``backend`` that differ raise ``BenchError``.
+    Ctrl-C stores the run as ``interrupted`` and raises ``BenchInterrupted``.
+    """
+    if jobs < 1:
+        raise BenchError("-j/--jobs must be at least 1")
+    if resume_run is not None:
+        folder, suite, backend, options = _resume_plan(
+            store, resume_run, solutions, suite, backend, options
+        )
+    else:
+        if solutions is None or suite is None or backend is None:
+            raise BenchError("a new bench needs a solutions folder, a suite and a backend")
+        folder = solutions
+    try:
+        get_backend(backend)
+    except UnknownBackend as exc:
+        raise BenchError(str(exc)) from None
+    plan = plan_bench(folder, suite)
+    if not plan.sources:
+        raise BenchError(
+            f"no candidate in {folder} matches a task of suite {plan.suite} "
+            "(name each file like its task file, e.g. relu.py)"
+        )
+    limit, why = worker_limit(backend)
+    workers = min(jobs, limit)
+    if resume_run is None:
+        run_id = _create_run(store, plan, folder, backend, options, label, workers)
+        done: set[str] = set()
+    else:
+        run_id = resume_run
+        done = store.resume_run(run_id)
+    if plan.unmatched:
+        _warn(
+            progress,
+            run_id,
+            f"{len(plan.unmatched)} candidate file(s) in {folder} match no task of suite "
+            f"{plan.suite}: {', '.join(plan.unmatched)}",
+        )
+    if workers < jobs:
+        _warn(progress, run_id, f"running {workers} evaluation(s) at once, not {jobs}: {why}")
+    todo = [(task, plan.sources[task.id]) for task in plan.evaluable if task.id not in done]
+    runner = _Runner(
+        store, run_id, backend, options, workers, progress or _ignore, iter(todo), len(todo)
+    )
+    runner.progress(BenchEvent("plan", run_id, 0, len(todo)))
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        store.finish_run(run_id, "interrupted")
+        raise BenchInterrupted(run_id) from None
+    store.finish_run(run_id, "finished")
+    return run_id
+
+
+def _ignore(event: BenchEvent) -> None:
+    return None
+
+
+# -- summaries ----------------------------------------------------------------------------------
+
+
+def _reason(record: dict[str, Any]) -> str:
+    if record.get("status") in ("correct", "compiled"):
+        flags = record.get("flags") or []
+        return f"flag {flags[0].get('check')}: {flags[0].get('detail')}" if flags else ""
+    lines = [line for line in str(record.get("log") or "").splitlines() if line.strip()]
+    return lines[0][:300] if lines else ""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One task's line in a bench summary: its verdict, or ``missing`` when no candidate was given."""
+
+    task_id: str
+    status: str
+    candidate_ms: float | None = None
+    meaningful: bool = False
+    speedup_eager: float | None = None
+    speedup_compile: float | None = None
+    reason: str = ""
+    evaluation_id: int | None = None
+
+    @classmethod
+    def of(cls, result: TaskResult) -> SummaryRow:
+        timing = result.record.get("timing") or {}
+        return cls(
+            task_id=result.task_id,
+            status=result.status,
+            candidate_ms=result.candidate_ms,
+            meaningful=bool(timing.get("meaningful", False)),
+            speedup_eager=result.speedup_eager,
+            speedup_compile=result.speedup_compile,
+            reason=_reason(result.record),
+            evaluation_id=result.evaluation_id,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run_summary(
+    store: Store, run_id: int
+) -> tuple[list[SummaryRow], list[str], list[str], dict[str, TaskResult]]:
+    """A run's rows (evaluated, pending, missing), unmatched candidate files, and stored results.
+
+    ``pending`` rows are tasks with a candidate that an interrupted run has not finished.
+    """
+    run = store.get_run(run_id)
+    results = {r.task_id: r for r in store.run_results(run_id, "latest")}
+    rows = [SummaryRow.of(result) for result in results.values()]
+    pending = [t for t in run.options.get("planned") or [] if t not in results]
+    rows += [SummaryRow(task_id=t, status="pending", reason="not evaluated yet") for t in pending]
+    missing = [t for t in run.options.get("missing") or [] if t not in results]
+    rows += [SummaryRow(task_id=t, status="missing", reason="no candidate file") for t in missing]
+    unmatched = list(run.options.get("unmatched") or [])
+    return rows, missing, unmatched, results
+
+
+__all__ = [
+    "BenchError",
+    "BenchEvent",
+    "BenchInterrupted",
+    "BenchPlan",
+    "SummaryRow",
+    "plan_bench",
+    "run_bench",
+    "run_summary",
+    "worker_limit",
+]

@@ -1,0 +1,708 @@
+"""The run-level commands: ``bench``, ``runs list|show|export``, ``leaderboard`` and ``regress``.
+
+``register(app)`` adds them to the main ``kernelwright`` app. Each command is a thin layer over
+``runs.bench``, ``runs.store``, ``runs.leaderboard``, ``runs.report`` and ``runs.regress``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from kernelwright.runs.bench import (
+    BenchError,
+    BenchEvent,
+    BenchInterrupted,
+    SummaryRow,
+    run_bench,
+    run_summary,
+)
+from kernelwright.runs.database import StoreError, redact
+from kernelwright.runs.store import Store
+
+EXIT_USAGE = 2
+EXIT_INFRA = 3
+EXIT_INTERRUPTED = 130
+# regress: 1 slower and 2 newly broken are verdicts, so bad usage and store trouble exit 3.
+EXIT_REGRESS_USAGE = 3
+
+# Logs and pipes get a wide table instead of rich's 80-column default (COLUMNS still wins).
+out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
+err = Console(stderr=True)
+
+runs_app = typer.Typer(help="List, show and export stored runs.", no_args_is_help=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="URL",
+        help="Run store: sqlite:///PATH, postgresql://... or a file path (env KERNELWRIGHT_DB).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+RunArgument = Annotated[str, typer.Argument(metavar="RUN", help="Run id, or 'latest'.")]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def _db_url(db: str | None, code: int) -> str | None:
+    from kernelwright.config import ConfigError, load_settings
+
+    try:
+        return load_settings(db=db).db
+    except ConfigError as exc:
+        fail(str(exc), code)
+
+
+@contextmanager
+def open_store(db: str | None, code: int = EXIT_USAGE) -> Iterator[Store]:
+    """The run store, with every store failure turned into one line and exit ``code``."""
+    url = _db_url(db, code)
+    try:
+        store = Store(url)
+    except StoreError as exc:
+        fail(str(exc), code)
+    try:
+        yield store
+    except StoreError as exc:
+        fail(str(exc), code)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"the run store {redact(store.url)} failed: {reason}", code)
+    finally:
+        store.close()
+
+
+def resolve_run(store: Store, ref: str, code: int = EXIT_USAGE) -> int:
+    """A run id from ``ref``: a number, or ``latest``."""
+    if ref == "latest":
+        runs = store.list_runs()
+        if not runs:
+            fail("the run store holds no run yet", code)
+        return runs[-1].id
+    try:
+        run_id = int(ref)
+    except ValueError:
+        fail(f"not a run id: {ref!r} (give a number from `kernelwright runs list`)", code)
+    store.get_run(run_id)
+    return run_id
+
+
+# -- bench ----------------------------------------------------------------------------------------
+
+
+def _ms(value: float | None, meaningful: bool = True) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if meaningful else f"[dim]{value:.4g}*[/]"
+
+
+def _speedup(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+STATUS_STYLE = {
+    "correct": "green",
+    "compiled": "green",
+    "incorrect": "red",
+    "rejected": "magenta",
+    "missing": "dim",
+    "pending": "dim",
+}
+
+
+def summary_table(title: str, rows: list[SummaryRow]) -> Table:
+    """Per task: status, candidate time, speedups over eager and torch.compile, and the reason."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("task", no_wrap=True, overflow="ellipsis", max_width=40)
+    table.add_column("status", no_wrap=True)
+    for name in ("candidate ms", "vs eager", "vs compile"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("reason", overflow="fold", min_width=24)
+    for row in rows:
+        if row.status == "missing":
+            continue
+        style = STATUS_STYLE.get(row.status, "yellow")
+        table.add_row(
+            row.task_id,
+            f"[{style}]{row.status}[/]",
+            _ms(row.candidate_ms, row.meaningful),
+            _speedup(row.speedup_eager),
+            _speedup(row.speedup_compile),
+            row.reason,
+        )
+    if any(r.candidate_ms is not None and not r.meaningful for r in rows):
+        table.caption = "* timing not meaningful on this device (interpreter): no speedup"
+    return table
+
+
+def print_summary(title: str, rows: list[SummaryRow], unmatched: list[str]) -> None:
+    """The summary table, then one line each for tasks without a candidate and stray files."""
+    out.print(summary_table(title, rows))
+    missing = [row.task_id for row in rows if row.status == "missing"]
+    if missing:
+        names = ", ".join(t.rsplit("/", 1)[-1] for t in missing)
+        out.print(f"{len(missing)} tasks without a candidate (not evaluated): {names}")
+    if unmatched:
+        out.print(f"candidate files matching no task: {', '.join(unmatched)}")
+
+
+class BenchProgress:
+    """A progress bar on the terminal (nothing when stdout is not one) and warnings on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.running: list[str] = []
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]run {task.fields[run]}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=out,
+            disable=not enabled,
+            transient=False,
+        )
+        self.task_id = self.bar.add_task("", total=None, run="-", start=False)
+
+    def __enter__(self) -> BenchProgress:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def __call__(self, event: BenchEvent) -> None:
+        if event.kind == "warning":
+            warn(event.message)
+            return
+        if event.kind == "plan":
+            self.bar.update(self.task_id, total=event.total, completed=0, run=str(event.run_id))
+            self.bar.start_task(self.task_id)
+        elif event.kind == "start" and event.task_id:
+            self.running.append(event.task_id)
+        elif event.kind == "done" and event.task_id:
+            if event.task_id in self.running:
+                self.running.remove(event.task_id)
+            self.bar.update(self.task_id, completed=event.completed)
+        shown = ", ".join(t.rsplit("/", 1)[-1] for t in self.running)
+        self.bar.update(self.task_id, description=shown)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def bench_payload(store: Store, run_id: int) -> dict[str, Any]:
+    rows, missing, unmatched, _ = run_summary(store, run_id)
+    return {
+        "run": store.get_run(run_id).to_json(),
+        "tasks": [row.to_json() for row in rows],
+        "missing": missing,
+        "unmatched": unmatched,
+    }
+
+
+def _guess_backend(solutions: Path | None) -> str | None:
+    from kernelwright.cli import infer_backend
+
+    if solutions is None or not solutions.is_dir():
+        return None
+    guesses = set()
+    for path in solutions.glob("*.py"):
+        try:
+            guesses.add(infer_backend(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+    if len(guesses) > 1:
+        fail(f"candidates in {solutions} look like {', '.join(sorted(guesses))}: give --backend")
+    return guesses.pop() if guesses else None
+
+
+def _check_backend(name: str, compile_only: bool) -> None:
+    from kernelwright.backends import UnknownBackend, get_backend
+
+    try:
+        status = get_backend(name).status()
+    except UnknownBackend as exc:
+        fail(str(exc))
+    if status.state == "missing" or (status.state == "compile-only" and not compile_only):
+        fail(f"backend {name} cannot run here: {status.reason}", EXIT_INFRA)
+
+
+def bench_into_store(
+    store: Store,
+    solutions: Path | None,
+    suite: str | None,
+    backend: str | None,
+    options: Any,
+    *,
+    label: str | None,
+    jobs: int,
+    resume: int | None,
+    show_progress: bool,
+) -> int:
+    """Run a bench with a progress bar; Ctrl-C and SIGTERM store the run as interrupted."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        with BenchProgress(show_progress) as progress:
+            return run_bench(
+                store, solutions, suite, backend, options, label, jobs, resume, progress
+            )
+    except BenchError as exc:
+        fail(str(exc))
+    except BenchInterrupted as stop:
+        fail(
+            f"interrupted: run {stop.run_id} is stored as interrupted; continue it with "
+            f"`kernelwright bench --resume {stop.run_id}`",
+            EXIT_INTERRUPTED,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def bench(
+    solutions: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder of candidate files, one per task, named like the task file (relu.py)."
+        ),
+    ] = None,
+    suite: Annotated[
+        str | None,
+        typer.Option("--suite", help="Shipped suite id or folder of task files."),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="cpu, cuda or triton (default: guessed from the sources).")
+    ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(help="Name of the run on leaderboards (default: the folder's name)."),
+    ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "-j", "--jobs", help="Evaluations at once (at most one per CPU core, one on a GPU)."
+        ),
+    ] = 1,
+    resume: Annotated[
+        int | None,
+        typer.Option(
+            "--resume", metavar="RUN", help="Finish an interrupted run with its recorded options."
+        ),
+    ] = None,
+    db: DbOption = None,
+    timeout: Annotated[
+        float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object: the run and its tasks.")
+    ] = False,
+) -> None:
+    """Evaluate a folder of candidate kernels on a suite as one stored run."""
+    from kernelwright.cli import check_sandbox, eval_options, settings
+
+    if jobs < 1:
+        fail("-j/--jobs must be at least 1")
+    if timeout is not None and timeout <= 0:
+        fail("--timeout must be a positive number of seconds")
+    if resume is None:
+        if solutions is None:
+            fail("give the SOLUTIONS folder (or --resume RUN)")
+        if suite is None:
+            fail("give --suite: a shipped suite id (kernelwright tasks list) or a folder of tasks")
+        backend = backend or _guess_backend(solutions)
+        if backend is None:
+            fail(f"no candidate file (*.py) in {solutions}")
+    elif timeout is not None:
+        fail("--resume evaluates with the run's recorded options: drop --timeout")
+    cfg = settings(timeout=timeout, db=db)
+    with open_store(cfg.db) as store:
+        if resume is not None:
+            backend = store.get_run(resume).backend if backend is None else backend
+        assert backend is not None
+        _check_backend(backend, False)
+        check_sandbox(cfg.sandbox, quiet=False)
+        run_id = bench_into_store(
+            store,
+            solutions,
+            suite,
+            backend,
+            eval_options(cfg),
+            label=label,
+            jobs=jobs,
+            resume=resume,
+            show_progress=sys.stdout.isatty() and not as_json,
+        )
+        payload = bench_payload(store, run_id)
+    if as_json:
+        print_json(payload)
+    else:
+        rows = [SummaryRow(**row) for row in payload["tasks"]]
+        run = payload["run"]
+        title = f"run {run_id}: {run['label']} on {run['backend']}"
+        print_summary(title, rows, payload["unmatched"])
+        out.print(f"run {run_id}: {run['correct']}/{run['tasks']} correct")
+    statuses = {row["status"] for row in payload["tasks"]} - {"missing", "pending"}
+    if statuses == {"infra_error"}:
+        raise typer.Exit(EXIT_INFRA)
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+
+@runs_app.command("list")
+def runs_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List stored runs with their task and correctness counts."""
+    from kernelwright.runs.report import format_cost, format_duration
+
+    with open_store(db) as store:
+        runs = store.list_runs()
+    if as_json:
+        print_json([run.to_json() for run in runs])
+        return
+    table = Table(title=f"{len(runs)} runs", title_justify="left")
+    for name in ("id", "label", "suite", "backend", "model", "status", "correct", "cost", "wall"):
+        table.add_column(name, justify="right" if name in ("id", "correct", "cost") else "left")
+    for run in runs:
+        table.add_row(
+            str(run.id),
+            run.label,
+            run.suite,
+            run.backend,
+            run.model or "-",
+            run.status,
+            f"{run.correct}/{run.tasks}",
+            format_cost(run.cost_usd),
+            format_duration(run.wall_s),
+        )
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_ref: RunArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Show one run's per-task results."""
+    with open_store(db) as store:
+        run_id = resolve_run(store, run_ref)
+        run = store.get_run(run_id)
+        rows, missing, unmatched, results = run_summary(store, run_id)
+    if as_json:
+        tasks = []
+        for row in rows:
+            result = results.get(row.task_id)
+            tasks.append({**row.to_json(), "record": result.record if result else None})
+        print_json(
+            {"run": run.to_json(), "tasks": tasks, "missing": missing, "unmatched": unmatched}
+        )
+        return
+    head = f"run {run.id}: {run.label}  suite={run.suite}  backend={run.backend}  {run.status}"
+    if run.model:
+        head += f"  model={run.model}"
+    print_summary(head, rows, unmatched)
+
+
+@runs_app.command("export")
+def runs_export(
+    run_ref: RunArgument,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File (jsonl) or folder (sources) to write.")
+    ],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="jsonl: one verdict record per task; sources: one kernel file per task.",
+        ),
+    ] = "jsonl",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export a run's results as JSON lines, or its kernels as a solutions folder."""
+    if fmt not in ("jsonl", "sources"):
+        fail(f"unknown --format {fmt!r}: jsonl or sources")
+    try:
+        with open_store(db) as store:
+            run_id = resolve_run(store, run_ref)
+            if fmt == "jsonl":
+                count = store.export_jsonl(run_id, output)
+            else:
+                count = len(store.export_sources(run_id, output))
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    if as_json:
+        print_json({"run": run_id, "format": fmt, "path": str(output), "tasks": count})
+    else:
+        out.print(f"wrote {count} tasks of run {run_id} to {output}")
+
+
+# -- leaderboard ----------------------------------------------------------------------------------
+
+
+def leaderboard_cmd(
+    run_refs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[RUN]...", help="Runs to rank (default: every stored run)."),
+    ] = None,
+    group_by: Annotated[
+        str,
+        typer.Option(
+            "--group-by",
+            help="Comma-separated: label, model, strategy, backend, device, suite, run.",
+        ),
+    ] = "label",
+    fmt: Annotated[str, typer.Option("--format", help="table, md, json, csv or html.")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the report to this file.")
+    ] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
+    """Rank runs by fast_p and geometric-mean speedup, overall and per category."""
+    from kernelwright.runs.leaderboard import GROUP_FIELDS, leaderboard
+    from kernelwright.runs.report import FORMATS, render, render_table
+
+    fmt = "json" if as_json else fmt
+    if fmt not in FORMATS:
+        fail(f"unknown --format {fmt!r}: one of {', '.join(FORMATS)}")
+    groups = [g.strip() for g in group_by.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in GROUP_FIELDS]
+    if unknown or not groups:
+        fail(f"--group-by takes {', '.join(GROUP_FIELDS)}; not {', '.join(unknown) or 'nothing'}")
+    with open_store(db) as store:
+        run_ids = [resolve_run(store, ref) for ref in run_refs] if run_refs else None
+        board = leaderboard(store, run_ids, groups)
+    if output is None and fmt == "table":
+        out.print(render_table(board))
+        return
+    text = render(board, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    err.print(f"wrote the {fmt} leaderboard of {len(board.rows)} groups to {output}")
+
+
+# -- regress --------------------------------------------------------------------------------------
+
+
+def _parse_threshold_overrides(pairs: list[str]) -> dict[str, float]:
+    overrides = {}
+    for pair in pairs:
+        task, sep, value = pair.rpartition("=")
+        try:
+            ratio = float(value)
+        except ValueError:
+            ratio = 0.0
+        if not sep or not task or ratio < 1.0:
+            fail(f"--threshold-for expects TASK=RATIO with RATIO >= 1, got {pair!r}", 3)
+        overrides[task] = ratio
+    return overrides
+
+
+def _match_task_ids(overrides: dict[str, float], task_ids: set[str]) -> dict[str, float]:
+    """Map each ``--threshold-for`` key to a compared task id: the id itself, or its file stem."""
+    matched = {}
+    for key, ratio in overrides.items():
+        if key in task_ids:
+            matched[key] = ratio
+            continue
+        hits = [t for t in task_ids if Path(t).stem == key or t.rsplit("/", 1)[-1] == key]
+        if len(hits) != 1:
+            why = "matches several tasks" if hits else "is not a compared task"
+            fail(f"--threshold-for {key}: {why}", EXIT_REGRESS_USAGE)
+        matched[hits[0]] = ratio
+    return matched
+
+
+def _jsonl_run_facts(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as lines:
+            first = next((line for line in lines if line.strip()), "{}")
+        facts = json.loads(first).get("run") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return facts if isinstance(facts, dict) else {}
+
+
+def _baseline(store: Store, ref: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """The baseline's records, its run facts (suite, backend, options) and its name."""
+    from kernelwright.runs.regress import records_from_jsonl, records_from_run
+
+    path = Path(ref)
+    if path.is_file():
+        return records_from_jsonl(path), _jsonl_run_facts(path), path.name
+    if path.is_dir():
+        fail(f"--baseline takes a run id or an exported .jsonl file, not a folder: {ref}", 3)
+    run_id = resolve_run(store, ref, EXIT_REGRESS_USAGE)
+    run = store.get_run(run_id)
+    facts = {"id": run.id, "suite": run.suite, "backend": run.backend, "options": run.options}
+    return records_from_run(store, run_id), facts, f"run {run_id}"
+
+
+def _against(
+    store: Store, ref: str, facts: dict[str, Any], jobs: int, as_json: bool
+) -> tuple[dict[str, Any], str]:
+    """The candidate records: a stored run, an export, or a folder evaluated into a new run."""
+    from kernelwright.cli import check_sandbox, eval_options, settings
+    from kernelwright.runs.bench import options_from_record
+    from kernelwright.runs.regress import records_from_jsonl, records_from_run
+
+    path = Path(ref)
+    if path.is_file():
+        return records_from_jsonl(path), path.name
+    if not path.is_dir():
+        run_id = resolve_run(store, ref, EXIT_REGRESS_USAGE)
+        return records_from_run(store, run_id), f"run {run_id}"
+    suite, backend = facts.get("suite"), facts.get("backend")
+    if not suite or not backend:
+        fail("--against FOLDER needs a baseline that records its suite and backend", 3)
+    cfg = settings()
+    options = options_from_record(
+        dict((facts.get("options") or {}).get("eval") or {}), eval_options(cfg)
+    )
+    _check_backend(backend, options.compile_only)
+    check_sandbox(cfg.sandbox, quiet=False)
+    try:
+        run_id = bench_into_store(
+            store,
+            path,
+            suite,
+            backend,
+            options,
+            label="regress-against",
+            jobs=jobs,
+            resume=None,
+            show_progress=sys.stdout.isatty() and not as_json,
+        )
+    except typer.Exit as stop:
+        code = EXIT_REGRESS_USAGE if stop.exit_code == EXIT_USAGE else stop.exit_code
+        raise typer.Exit(code) from None
+    return records_from_run(store, run_id), f"run {run_id} ({path})"
+
+
+def _regress_table(result: Any) -> Table:
+    table = Table(title=f"{result.candidate_name} against {result.baseline_name}")
+    for name in ("task", "outcome", "baseline ms", "candidate ms", "ratio", "p", "reason"):
+        table.add_column(
+            name, justify="right" if name in ("baseline ms", "candidate ms") else "left"
+        )
+    style = {"broken": "bold red", "slower": "red", "faster": "green", "fixed": "green"}
+    for row in result.rows:
+        color = style.get(row.outcome, "yellow" if row.outcome == "not_comparable" else "")
+        outcome = row.outcome.replace("_", " ")
+        table.add_row(
+            row.task_id,
+            f"[{color}]{outcome}[/]" if color else outcome,
+            _ms(row.baseline_ms),
+            _ms(row.candidate_ms),
+            "-" if row.ratio is None else f"{row.ratio:.2f}x",
+            "-" if row.p_value is None else f"{row.p_value:.2g}",
+            row.reason,
+        )
+    return table
+
+
+def regress(
+    baseline: Annotated[
+        str, typer.Option("--baseline", metavar="RUN|EXPORT.jsonl", help="What to compare against.")
+    ],
+    against: Annotated[
+        str,
+        typer.Option(
+            "--against",
+            metavar="RUN|FOLDER",
+            help="A stored run, or a folder of kernels evaluated now with the baseline's suite "
+            "and backend.",
+        ),
+    ],
+    threshold: Annotated[
+        float, typer.Option(help="Median time ratio above which a kernel counts as slower.")
+    ] = 1.10,
+    threshold_for: Annotated[
+        list[str] | None,
+        typer.Option("--threshold-for", metavar="TASK=RATIO", help="Per-task threshold."),
+    ] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write a Markdown report here.")] = None,
+    jobs: Annotated[
+        int, typer.Option("-j", "--jobs", help="Evaluations at once for --against FOLDER.")
+    ] = 1,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare kernels against a baseline: exit 0 clean, 1 slower, 2 newly broken, 3 not comparable."""
+    from kernelwright.runs.regress import compare, render_markdown, write_junit
+
+    if threshold < 1.0:
+        fail("--threshold must be at least 1.0 (1.10 means 10% slower)", EXIT_REGRESS_USAGE)
+    if jobs < 1:
+        fail("-j/--jobs must be at least 1", EXIT_REGRESS_USAGE)
+    overrides = _parse_threshold_overrides(threshold_for or [])
+    with open_store(db, EXIT_REGRESS_USAGE) as store:
+        base_records, facts, base_name = _baseline(store, baseline)
+        cand_records, cand_name = _against(store, against, facts, jobs, as_json)
+    thresholds = _match_task_ids(overrides, set(base_records) | set(cand_records))
+    result = compare(
+        base_records,
+        cand_records,
+        threshold=threshold,
+        thresholds=thresholds,
+        baseline_name=base_name,
+        candidate_name=cand_name,
+    )
+    try:
+        if junit is not None:
+            write_junit(result, junit)
+        if markdown is not None:
+            markdown.write_text(render_markdown(result), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write a report: {exc}", EXIT_REGRESS_USAGE)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        out.print(_regress_table(result))
+        out.print(result.summary)
+    raise typer.Exit(result.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``bench``, ``runs``, ``leaderboard`` and ``regress`` to the main app."""
+    app.command("bench")(bench)
+    app.add_typer(runs_app, name="runs")
+    app.command("leaderboard")(leaderboard_cmd)
+    app.command("regress")(regress)
