@@ -27,7 +27,9 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
     done = subprocess.run(argv, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     if done.returncode not in (0, 1):
-        raise SystemExit(f"command failed ({done.returncode}): {' '.join(argv)}\n{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"command failed ({done.returncode}): {' '.join(argv)}\n{done.stderr[-2000:]}"
+        )
     return wall, done.stdout
 
 
@@ -52,13 +54,19 @@ def main() -> int:
         timing = verdict["timing"]
         kernel_s = sum(timing["samples"]) / 1000.0
         rows.append((eval_wall, import_wall, kernel_s, verdict["status"]))
-    print(f"task {args.task}  candidate {Path(args.candidate).relative_to(ROOT) if Path(args.candidate).is_relative_to(ROOT) else args.candidate}")
-    print(f"{'rep':>3} {'status':>8} {'eval wall s':>12} {'import torch s':>15} {'kernel s':>9} {'floor s':>8} {'ratio':>7}")
+    print(
+        f"task {args.task}  candidate {Path(args.candidate).relative_to(ROOT) if Path(args.candidate).is_relative_to(ROOT) else args.candidate}"
+    )
+    print(
+        f"{'rep':>3} {'status':>8} {'eval wall s':>12} {'import torch s':>15} {'kernel s':>9} {'floor s':>8} {'ratio':>7}"
+    )
     ratios = []
     for i, (eval_wall, import_wall, kernel_s, status) in enumerate(rows):
         floor = import_wall + kernel_s
         ratios.append(eval_wall / floor)
-        print(f"{i:>3} {status:>8} {eval_wall:>12.2f} {import_wall:>15.2f} {kernel_s:>9.3f} {floor:>8.2f} {ratios[-1]:>7.1f}")
+        print(
+            f"{i:>3} {status:>8} {eval_wall:>12.2f} {import_wall:>15.2f} {kernel_s:>9.3f} {floor:>8.2f} {ratios[-1]:>7.1f}"
+        )
     print(f"median ratio eval / floor: {statistics.median(ratios):.1f}x")
     return 0
 

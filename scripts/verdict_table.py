@@ -22,7 +22,11 @@ def main(paths: list[str]) -> int:
             print(f"{Path(path).stem:28} unreadable: {exc}")
             continue
         t, s = v["timing"], v["speedup"]
-        reason = "" if v["status"] in ("correct", "compiled") else (v["log"].splitlines() or [""])[0][:90]
+        reason = (
+            ""
+            if v["status"] in ("correct", "compiled")
+            else (v["log"].splitlines() or [""])[0][:90]
+        )
         print(
             f"{v['task']:28} {v['backend']:7} {v['status']:14} {fmt(t['candidate_ms']):>9} {fmt(t['eager_ms']):>9} "
             f"{fmt(t['compile_ms']):>10} {fmt(s['eager'], '.2f'):>8} {fmt(s['compile'], '.2f'):>9}  {reason}"
