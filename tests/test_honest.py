@@ -1,0 +1,128 @@
+"""Honest candidates must pass: every example in examples/smoke/{triton,cpu}/ is `correct` on the
+smoke task of the same name, with no violations (no false alarms from the defences that
+test_exploits.py checks). One example per backend also runs the timing phase.
+
+Evaluations run a few at a time in threads, as in test_exploits.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from kernelwright.verifier import Verdict
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "smoke"
+
+# Correctness on the default config, the listed configs and one sampled config; no timing.
+CHECK: dict[str, Any] = {"timing": False, "trials": 1, "sampled_configs": 1}
+TIMED: dict[str, Any] = {"timing": True, "trials": 1, "sampled_configs": 1}
+TIMED_EXAMPLE = "relu"  # the example of each backend that is also timed
+HAS_CUDA = torch.cuda.is_available()
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: Path
+    task: str
+    backend: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _cases(backend: str) -> list[Any]:
+    cases = []
+    for path in sorted((EXAMPLES / backend).glob("*.py")):
+        options = TIMED if path.stem == TIMED_EXAMPLE else CHECK
+        case = Case(f"{backend}-{path.stem}", path, f"smoke/{path.stem}", backend, options)
+        marks = [pytest.mark.slow] if backend == "cpu" else []
+        cases.append(pytest.param(case, id=case.id, marks=marks))
+    return cases
+
+
+CASES = _cases("triton") + _cases("cpu")
+
+
+def _describe(verdict: Verdict) -> str:
+    first = verdict.log.splitlines()[0] if verdict.log else ""
+    return f"status={verdict.status} violations={verdict.violations} reason={first[:400]!r}"
+
+
+def _skipped(item: pytest.Item) -> bool:
+    for mark in item.iter_markers():
+        if mark.name == "skip" or (mark.name == "skipif" and mark.args and mark.args[0]):
+            return True
+    return False
+
+
+class Prefetch:
+    """Runs evaluations in a thread pool; each test waits only for its own."""
+
+    def __init__(self, run: Callable[[Case], Verdict]) -> None:
+        jobs = int(os.environ.get("KERNELWRIGHT_TEST_JOBS", "0")) or min(8, os.cpu_count() or 2)
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        self.run = run
+        self.futures: dict[str, Future[Verdict]] = {}
+
+    def submit(self, case: Case) -> None:
+        if case.id not in self.futures:
+            self.futures[case.id] = self.pool.submit(self.run, case)
+
+    def verdict(self, case: Case) -> Verdict:
+        self.submit(case)
+        return self.futures[case.id].result()
+
+
+@pytest.fixture(scope="module")
+def verdicts(request: pytest.FixtureRequest, run_eval: Any) -> Iterator[Prefetch]:
+    def run(case: Case) -> Verdict:
+        return run_eval(case.path, case.task, case.backend, **case.options)
+
+    prefetch = Prefetch(run)
+    wanted = [
+        item.callspec.params["case"]
+        for item in request.session.items
+        if item.path == request.path
+        and hasattr(item, "callspec")
+        and "case" in item.callspec.params
+        and not _skipped(item)
+    ]
+    for case in wanted:
+        prefetch.submit(case)
+    yield prefetch
+    prefetch.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def test_every_backend_has_examples() -> None:
+    assert [c for c in CASES if c.values[0].backend == "triton"]
+    assert [c for c in CASES if c.values[0].backend == "cpu"]
+    assert {c.values[0].backend for c in CASES if c.values[0].options is TIMED} == {"triton", "cpu"}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_example_is_correct(case: Case, verdicts: Prefetch) -> None:
+    verdict = verdicts.verdict(case)
+    assert verdict.status == "correct", _describe(verdict)
+    assert verdict.correct and verdict.to_json()["correct"] is True
+    assert verdict.violations == [], _describe(verdict)
+    assert verdict.correctness["trials"] >= 1
+    if case.options is not TIMED:
+        return
+    timing = verdict.timing
+    assert timing.samples and all(s > 0 for s in timing.samples)
+    assert timing.candidate_ms is not None and timing.candidate_ms > 0
+    assert timing.eager_ms is not None and timing.eager_ms > 0
+    if case.backend == "triton" and not HAS_CUDA:
+        # The Triton interpreter on a CPU: timings are taken but mean nothing, and say so.
+        assert timing.meaningful is False
+        assert verdict.speedup == {"eager": None, "compile": None}
+    else:
+        assert timing.meaningful is True
+        assert verdict.speedup["eager"] is not None and verdict.speedup["eager"] > 0
