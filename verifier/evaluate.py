@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import random
+import re
 import secrets
 import shutil
 import sys
@@ -29,12 +30,16 @@ from kernelwright.backends.roofline import ceiling_for, min_time_ms
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier import sandbox
-from kernelwright.verifier.guards import static_guards, trace_violations
+from kernelwright.verifier.guards import library_violations, static_guards, trace_violations
 from kernelwright.verifier.timing import summarize
 from kernelwright.verifier.verdict import Finding, Verdict
 
 # Flagged when a candidate beats eager by more than this on a meaningful timing (E18).
 IMPLAUSIBLE_SPEEDUP = 50.0
+# Input sets timed once after the loop on values it never saw (E05), and how much slower than the
+# loop's median such a cold call may be before the loop's speed is not believed.
+HELD_OUT_SETS = 3
+COLD_CALL_RATIO = 4.0
 # Flagged when a candidate runs faster than this fraction of the device's roofline time (E18).
 ROOFLINE_MARGIN = 0.8
 
@@ -71,6 +76,9 @@ class _Stop(Exception):
 
 
 _BASELINES: dict[tuple[Any, ...], dict[str, Any]] = {}
+# Kineto prints a line whenever the op profiler starts or stops.
+_PROFILER_NOISE = re.compile(r"^USDT:.*profiler_(start|stop)\s*$")
+LOG_LIMIT = 20000
 
 
 class Evaluation:
@@ -182,6 +190,8 @@ class Evaluation:
                 mounts.devices.extend(sandbox.gpu_device_nodes(self.options.device_index))
         command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker", str(job_path)]
         device = self.backend.needs_gpu_nodes(phase)
+        # A result name the candidate cannot know: it reaches the worker on stdin (E12).
+        result_name = "result.pt" if self.level == "docker" else f"r-{secrets.token_hex(8)}.pt"
         with self._build_lock() if phase == "compile" else contextlib.nullcontext():
             child = sandbox.run_child(
                 command,
@@ -190,12 +200,14 @@ class Evaluation:
                 limits=self._limits(wall_s, device),
                 env=self._env(phase, scratch, trusted),
                 mounts=mounts,
+                stdin_data=f"{result_name}\n".encode(),
             )
         self.verdict.extra["phases"][phase] = round(child.wall_s, 3)
-        if child.log.strip():
-            self.logs.append(f"[{phase}] {child.log.strip()}")
+        text = "\n".join(line for line in child.log.splitlines() if not _PROFILER_NOISE.match(line))
+        if text.strip():
+            self.logs.append(f"[{phase}] {text.strip()}")
         result = None
-        result_path = scratch / "result.pt"
+        result_path = scratch / result_name
         if result_path.is_file():
             try:
                 result = torch.load(result_path, weights_only=True)
@@ -287,6 +299,10 @@ class Evaluation:
         }
         child, result = self.run_phase("compile", job, {}, self.options.timeout)
         self._failure("compile", child, result, self.options.timeout)
+        built = sorted((self.build_dir / "torch_extensions").glob("*/*.so"))
+        violations = library_violations(built)
+        if violations:
+            raise _Stop("rejected", violations[0].detail, violations)
         return bool(result and result.get("compiled_only"))
 
     def correctness(self, trials: list[ref.Trial]) -> None:
@@ -314,7 +330,13 @@ class Evaluation:
         self.verdict.correctness = summary
         for n, (trial, out) in enumerate(zip(trials, got, strict=True)):
             self._activity_check(result.get("activity_before"), out.get("activity"), f"trial {n}")
-            violations = trace_violations(dict(out.get("ops", {})))
+            if out.get("trace_alive") is not True:
+                detail = f"the aten op trace stopped counting during trial {n}"
+                raise _Stop("rejected", detail, [Finding("harness_tampering", detail)])
+            ops = dict(out.get("ops", {}))
+            for name, count in dict(out.get("profiled_ops", {})).items():
+                ops[name] = max(ops.get(name, 0), int(count))
+            violations = trace_violations(ops)
             if violations:
                 raise _Stop("rejected", violations[0].detail, violations)
             mutated = [
@@ -362,6 +384,14 @@ class Evaluation:
         if children > 0:
             detail = f"{children} child process(es) still running after {when}"
             raise _Stop("rejected", detail, [Finding("background_work", detail)])
+        native = int(after.get("os_threads", 0)) - int(before.get("os_threads", 0))
+        flagged = any(f.check == "native_threads" for f in self.verdict.flags)
+        if native > 0 and not flagged:
+            # Native thread pools of libraries start lazily too, so this is a flag, not a verdict.
+            detail = (
+                f"{native} more OS thread(s) after {when} than before the candidate was imported"
+            )
+            self.verdict.flags.append(Finding("native_threads", detail))
 
     def _clock_check(self, result: dict[str, Any]) -> None:
         before, after = result.get("clock_ids_before"), result.get("clock_ids_after")
@@ -380,7 +410,7 @@ class Evaluation:
     def timing_sets(self) -> list[ref.Trial]:
         module = self.task.module()
         ref_device = self.reference_device()
-        n = max(1, self.options.input_sets)
+        n = max(1, self.options.input_sets) + HELD_OUT_SETS
         return [
             ref.make_trial(
                 module,
@@ -415,6 +445,7 @@ class Evaluation:
             "backward": self.task.backward,
             "budget": self._budget(),
             "full_output_calls": full_at,
+            "rotating_sets": len(sets) - HELD_OUT_SETS,
         }
         started = time.monotonic()
         child, result = self.run_phase(
@@ -447,9 +478,64 @@ class Evaluation:
                 ],
             )
         median, iqr = summarize(samples)
+        self._check_cold_calls(sets, result, median or 0.0)
         self.verdict.timing.samples = samples
         self.verdict.timing.candidate_ms = median
         self.verdict.timing.candidate_iqr_ms = iqr
+
+    def _check_cold_calls(
+        self, sets: list[ref.Trial], result: dict[str, Any], median: float
+    ) -> None:
+        """Calls on never-seen inputs must be right, and not far slower than the loop (E05)."""
+        cold = list(result.get("cold", []))
+        if len(cold) != HELD_OUT_SETS:
+            raise _Stop(
+                "rejected",
+                "the held-out timing calls are missing",
+                [Finding("timing_forged", "held-out calls missing")],
+            )
+        for set_no, _, data in cold:
+            if not (len(sets) - HELD_OUT_SETS <= set_no < len(sets)):
+                raise _Stop(
+                    "rejected",
+                    "a held-out call used the wrong input set",
+                    [Finding("timing_forged", f"set {set_no}")],
+                )
+            self._compare_full(sets[set_no], data, "a call on unseen inputs after the loop")
+        cold_ms = summarize([float(ms) for _, ms, _ in cold])[0] or 0.0
+        self.verdict.extra["cold_call_ms"] = cold_ms
+        if (
+            self.verdict.timing.meaningful
+            and median > 0
+            and cold_ms > COLD_CALL_RATIO * median + 0.05
+        ):
+            detail = (
+                f"calls on unseen inputs take {cold_ms:.4g} ms against {median:.4g} ms in the loop: "
+                "results are being reused across timed calls"
+            )
+            raise _Stop("rejected", detail, [Finding("cached_results", detail)])
+
+    def _compare_full(self, trial: ref.Trial, data: list[Any], what: str) -> None:
+        meta = [
+            {
+                "type": "torch.Tensor",
+                "has_storage": True,
+                "dtype": str(d.dtype),
+                "shape": list(d.shape),
+                "device": self.device,
+            }
+            if isinstance(d, torch.Tensor)
+            else {"type": "missing"}
+            for d in data
+        ]
+        comparison = ref.check_outputs(self.task, trial, meta, data, self.device)
+        if not comparison.ok:
+            detail = f"{what} returned a wrong result: {comparison.reason}"
+            raise _Stop(
+                "rejected",
+                detail,
+                [Finding("timed_output_mismatch", f"{what}: {comparison.reason}")],
+            )
 
     def _check_timed_outputs(self, sets: list[ref.Trial], result: dict[str, Any]) -> None:
         """Every timed call's sampled values, some calls in full, and one call after the loop (E06)."""
@@ -480,26 +566,13 @@ class Evaluation:
         ]
         checks.append(("the call after the timing loop", 0, result.get("final_output", [])))
         for what, set_no, data in checks:
-            trial = sets[set_no]
-            meta = [
-                {
-                    "type": "torch.Tensor",
-                    "has_storage": True,
-                    "dtype": str(d.dtype),
-                    "shape": list(d.shape),
-                    "device": self.device,
-                }
-                if isinstance(d, torch.Tensor)
-                else {"type": "missing"}
-                for d in data
-            ]
-            comparison = ref.check_outputs(self.task, trial, meta, data, self.device)
-            if not comparison.ok:
+            if not (0 <= set_no < len(sets)):
                 raise _Stop(
                     "rejected",
-                    f"{what} returned a wrong result: {comparison.reason}",
-                    [Finding("timed_output_mismatch", f"{what}: {comparison.reason}")],
+                    f"{what} used an unknown input set",
+                    [Finding("timed_output_mismatch", what)],
                 )
+            self._compare_full(sets[set_no], data, what)
 
     def baselines(self, sets: list[ref.Trial]) -> None:
         key = (
@@ -600,6 +673,18 @@ class Evaluation:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _clip_log(logs: list[str]) -> str:
+    """The reason line whole, then the rest cut in the middle with a marker saying how much."""
+    if not logs:
+        return ""
+    head, rest = logs[0][:2000], "\n".join(logs[1:])
+    room = LOG_LIMIT - len(head)
+    if len(rest) > room:
+        cut = len(rest) - room
+        rest = f"{rest[: room // 3]}\n[... {cut} characters of log truncated ...]\n{rest[-(2 * room) // 3 :]}"
+    return f"{head}\n{rest}" if rest else head
+
+
 def _unique(items: Any) -> list[Any]:
     seen: list[Any] = []
     for item in items:
@@ -698,7 +783,7 @@ def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Ver
         ev.verdict.extra["device_health"] = problem or "ok"
         if problem:
             _UNHEALTHY[device] = problem
-    ev.verdict.log = "\n".join(ev.logs)[-20000:]
+    ev.verdict.log = _clip_log(ev.logs)
     return ev.verdict
 
 

@@ -9,7 +9,11 @@ findings that are only suspicious go to flags.
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kernelwright.verifier.verdict import Finding
 
@@ -94,6 +98,17 @@ _TAMPER_ATTRS = {
     "_unset_dispatch_mode": "disables the dispatch trace",
     "_pop_mode": "pops the dispatch trace",
     "_pop_torch_dispatch_stack": "pops the dispatch trace",
+    "_disable_current_modes": "disables the dispatch trace",
+    "_pop_mode_temporarily": "pops the dispatch trace",
+    "_ExcludeDispatchKeyGuard": "hides ops from the dispatch trace",
+    "_IncludeDispatchKeyGuard": "changes the dispatch keys the trace relies on",
+    "_disable_infra_mode": "disables the dispatch trace",
+    "_set_dispatch_mode": "replaces the dispatch trace",
+}
+# Modules of the harness itself: a candidate has no business importing or patching them.
+_HARNESS_NAMES = {
+    "__main__": "reaches into the worker running it",
+    "kernelwright": "imports the harness",
 }
 _CLOCK_OWNERS = {"time", "torch.cuda", "torch.cuda.Event", "triton.testing", "torch"}
 _SUSPICIOUS_IMPORTS = {
@@ -138,6 +153,28 @@ def static_guards(source: str, kernel_markers: tuple[str, ...], backend: str) ->
             kind.append(Finding(check, detail))
 
     for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            for name in names:
+                root = name.split(".")[0]
+                if root in _HARNESS_NAMES:
+                    add(
+                        report.violations,
+                        "harness_tampering",
+                        f"line {node.lineno}: {_HARNESS_NAMES[root]}",
+                    )
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for harness in _HARNESS_NAMES:
+                if node.value == harness or node.value.startswith(harness + "."):
+                    add(
+                        report.violations,
+                        "harness_tampering",
+                        f"line {node.lineno}: names {harness!r}: {_HARNESS_NAMES[harness]}",
+                    )
         if isinstance(node, ast.Attribute) and node.attr in _TAMPER_ATTRS:
             add(
                 report.violations,
@@ -194,5 +231,41 @@ def trace_violations(op_counts: dict[str, int]) -> list[Finding]:
         Finding(
             "torch_compute",
             f"torch ran the arithmetic instead of the candidate's kernels: {listed}",
+        )
+    ]
+
+
+# Symbols a built extension may not import: ATen's per-backend kernels that skip the dispatcher
+# (and so the op trace), and vendor math libraries (E13).
+_FORBIDDEN_SYMBOLS = re.compile(
+    r"at::(cpu|native|meta|cuda::(?!getCurrentCUDAStream|getDefaultCUDAStream|getCurrentDeviceProperties|getDeviceProperties|CUDAStream|detail)[a-z_]+\b)"
+    r"|^(cblas_|[sdhcz]gemm|mkl_|cublas|cudnn|dnnl_|mkldnn|rocblas|hipblas|miopen)"
+)
+
+
+def library_violations(shared_objects: list[Path]) -> list[Finding]:
+    """Undefined symbols of the candidate's built extensions that bypass the op trace."""
+    nm = shutil.which("nm")
+    if nm is None:
+        return []
+    hits: list[str] = []
+    for so in shared_objects:
+        try:
+            done = subprocess.run(
+                [nm, "-DC", "--undefined-only", str(so)], capture_output=True, text=True, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        for line in done.stdout.splitlines():
+            symbol = line.split(" U ", 1)[-1].strip()
+            if _FORBIDDEN_SYMBOLS.search(symbol) and symbol not in hits:
+                hits.append(symbol)
+    if not hits:
+        return []
+    listed = ", ".join(hits[:6])
+    return [
+        Finding(
+            "vendor_library",
+            f"the extension calls library code instead of its own kernels: {listed}",
         )
     ]

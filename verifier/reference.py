@@ -299,28 +299,16 @@ def check_outputs(
         zip(meta, trial.expected_meta, trial.expected, data, strict=True)
     ):
         name = f"{what} {i}"
+        if m.get("type") == "torch.Tensor" and not m.get("has_storage", False):
+            detail = f"{name} has no real storage (device {m.get('device')})"
+            return Comparison(False, detail, [Finding("output_type", detail)])
         if (
             m.get("type") != "torch.Tensor"
-            or got is None
             or not isinstance(got, torch.Tensor)
             or type(got) is not torch.Tensor
         ):
-            return Comparison(
-                False,
-                f"{name} is {m.get('type')}, not exactly torch.Tensor",
-                [
-                    Finding(
-                        "output_type",
-                        f"{name} is {m.get('type')}: tensor subclasses and lazy tensors are not accepted",
-                    )
-                ],
-            )
-        if not m.get("has_storage", False):
-            return Comparison(
-                False,
-                f"{name} has no real storage",
-                [Finding("output_type", f"{name} has no storage")],
-            )
+            detail = f"{name} is {m.get('type')}, not a plain torch.Tensor: tensor subclasses and lazy tensors are not accepted"
+            return Comparison(False, detail, [Finding("output_type", detail)])
         if m.get("dtype") != expected_meta.get("dtype") or str(got.dtype) != expected_meta.get(
             "dtype"
         ):

@@ -400,8 +400,12 @@ def run_child(
     limits: Limits,
     env: dict[str, str],
     mounts: Mounts | None = None,
+    stdin_data: bytes = b"",
 ) -> ChildResult:
-    """Run ``command`` in the sandbox and wait for it, killing its process group on timeout."""
+    """Run ``command`` in the sandbox and wait for it, killing its process group on timeout.
+
+    ``stdin_data`` is written to the child's stdin, which is then closed.
+    """
     mounts = mounts or Mounts()
     if level == "docker":
         from kernelwright.verifier.docker_sandbox import run_in_docker
@@ -439,7 +443,7 @@ def run_child(
             argv,
             cwd=scratch,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -451,6 +455,11 @@ def run_child(
         raise SandboxError(f"could not start the sandboxed child: {exc}") from exc
     reader = threading.Thread(target=_drain, args=(proc.stdout, sink), daemon=True)
     reader.start()
+    assert proc.stdin is not None
+    with contextlib.suppress(OSError):
+        proc.stdin.write(stdin_data)
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
     timed_out = False
     try:
         proc.wait(timeout=limits.wall_s)

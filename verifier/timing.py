@@ -25,6 +25,12 @@ def clock_ids() -> dict[str, int]:
     ids = {
         "time.perf_counter_ns": id(time.perf_counter_ns),
         "time.perf_counter": id(time.perf_counter),
+        # The harness's own clock and loop, which a candidate could reach by importing it.
+        "timing._perf_counter_ns": id(globals()["_perf_counter_ns"]),
+        "timing.measure": id(globals()["measure"]),
+        "timing.CpuClock.time_call": id(CpuClock.time_call),
+        "timing.CudaClock.time_call": id(CudaClock.time_call),
+        "timing.CpuClock.flush": id(CpuClock.flush),
     }
     try:
         import torch

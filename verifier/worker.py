@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import random
 import sys
 import traceback
@@ -26,12 +27,15 @@ class CompiledOnly(Exception):
     """Raised by the compile-only build hook once the sources compiled."""
 
 
+_RESULT_NAME = "result.pt"
+
+
 def _write(scratch: Path, result: dict[str, Any]) -> None:
     import torch
 
-    tmp = scratch / "result.pt.tmp"
+    tmp = scratch / f"{_RESULT_NAME}.tmp"
     torch.save(result, tmp)
-    tmp.replace(scratch / "result.pt")
+    tmp.replace(scratch / _RESULT_NAME)
 
 
 def tensor_hash(t: Any) -> str:
@@ -147,8 +151,10 @@ def describe_outputs(outputs: list[Any]) -> tuple[list[dict[str, Any]], list[Any
         if isinstance(out, torch.Tensor):
             entry.update(dtype=str(out.dtype), shape=list(out.shape), device=str(out.device))
             entry["has_storage"] = out.device.type != "meta"
-        meta.append(entry)
         exact = kind is torch.Tensor and entry.get("has_storage", False)
+        if isinstance(out, torch.Tensor) and kind is not torch.Tensor:
+            entry["type"] = f"subclass {kind.__module__}.{kind.__qualname__}"
+        meta.append(entry)
         data.append(out.detach().to("cpu").clone() if exact else None)
     return meta, data
 
@@ -169,6 +175,29 @@ class OpTrace:
                 return func(*args, **(kwargs or {}))
 
         self.mode = _Mode()
+
+    def canary(self) -> bool:
+        """Run one computing op inside the mode and check it was counted: a blinded trace is not."""
+        import torch
+
+        before = self.counts.get("mul", 0)
+        torch.ones(2).mul(3)
+        seen = self.counts.get("mul", 0) == before + 1
+        self.counts["mul"] = before  # the canary is the harness's op, not the candidate's
+        if self.counts["mul"] == 0:
+            del self.counts["mul"]
+        return seen
+
+
+def profiled_ops(prof: Any) -> dict[str, int]:
+    """aten ops the profiler saw: a second witness that dispatch-key tricks do not blind."""
+    counts: dict[str, int] = {}
+    for event in prof.events():
+        name = str(event.name)
+        if name.startswith("aten::"):
+            short = name[len("aten::") :]
+            counts[short] = counts.get(short, 0) + 1
+    return counts
 
 
 POISON_BYTES = (0xFF, 0x7F)  # NaN in every float format, then huge finite values
@@ -191,6 +220,15 @@ def _poison_like(inputs: list[Any], outputs_hint: list[Any], device: str, byte: 
     del blocks
 
 
+def warm_thread_pools() -> None:
+    """Start the harness's own thread users (torch's intra-op pool, the op profiler) before
+    counting threads, so that only the candidate's threads are counted."""
+    import torch
+
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]):
+        torch.ones(1 << 20).add_(1).sum()
+
+
 def background_activity() -> dict[str, int]:
     """Python threads alive and child processes of this process (E08)."""
     import os
@@ -205,7 +243,11 @@ def background_activity() -> dict[str, int]:
             continue
         if fields[1] == me:
             children += 1
-    return {"threads": threading.active_count(), "children": children}
+    try:
+        os_threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        os_threads = 0
+    return {"threads": threading.active_count(), "children": children, "os_threads": os_threads}
 
 
 def _run_trial(
@@ -222,11 +264,13 @@ def _run_trial(
                 x.requires_grad_(True)
     trace = OpTrace()
     with trace.mode:
-        outputs = _as_list(model(*inputs))
-        grads: list[Any] = []
-        if backward:
-            grads = _backward(model, inputs, outputs, trial["grad_outputs"], device)
-    _sync(device)
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            outputs = _as_list(model(*inputs))
+            grads: list[Any] = []
+            if backward:
+                grads = _backward(model, inputs, outputs, trial["grad_outputs"], device)
+            _sync(device)
+        trace_alive = trace.canary()
     meta, data = describe_outputs(outputs)
     grad_meta, grad_data = describe_outputs([g for _, g in grads])
     return {
@@ -237,6 +281,8 @@ def _run_trial(
         "grads": grad_data,
         "input_hashes": [tensor_hash(x) if isinstance(x, torch.Tensor) else None for x in inputs],
         "ops": trace.counts,
+        "profiled_ops": profiled_ops(prof),
+        "trace_alive": trace_alive,
         "activity": background_activity(),
     }
 
@@ -287,8 +333,14 @@ def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
 
     device = job["device"]
     trials = torch.load(scratch / "trials.pt", weights_only=True)
+    (scratch / "trials.pt").unlink()
     before = timing.clock_ids()
     _poison_device_memory(device)
+    # torch.empty and friends then return NaN (floats) or the largest integer: a kernel that
+    # reads memory it never wrote shows in the comparison (E04).
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.utils.deterministic.fill_uninitialized_memory = True  # type: ignore[attr-defined]
+    warm_thread_pools()
     activity = background_activity()
     cls = _model_class(_import_candidate(Path(job["candidate"])))
     results = []
@@ -364,7 +416,9 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     import torch
 
     payload = torch.load(scratch / "timing.pt", weights_only=True)
+    (scratch / "timing.pt").unlink()
     before = timing.clock_ids()
+    warm_thread_pools()
     activity = background_activity()
     if job.get("reference"):
         sys.path.insert(0, str(Path(job["task_path"]).parent))
@@ -387,8 +441,10 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
         if i in full_at:
             full[i] = (s, describe_outputs(outputs)[1])
 
-    samples = timing.measure(runner.call, len(runner.sets), clock, budget, runner.prepare, after)
+    rotating = int(job.get("rotating_sets") or len(runner.sets))
+    samples = timing.measure(runner.call, rotating, clock, budget, runner.prepare, after)
     result["samples"] = samples.ms
+    result["cold"] = _time_held_out(runner, clock, rotating)
     if isinstance(clock, timing.CudaClock):
         result["l2_reset"] = {
             "available": clock.reset_l2 is not None,
@@ -426,10 +482,27 @@ def _time_compiled(
     _write(scratch, partial)  # the eager baseline survives a compile that hangs or crashes
     try:
         runner = TimedRunner(job, cls, payload, compile_model=True)
-        samples = timing.measure(runner.call, len(runner.sets), clock, budget, runner.prepare)
+        rotating = int(job.get("rotating_sets") or len(runner.sets))
+        samples = timing.measure(runner.call, rotating, clock, budget, runner.prepare)
         return {"compile_samples": samples.ms}
     except Exception as exc:
         return {"compile_error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+
+
+def _time_held_out(
+    runner: TimedRunner, clock: Any, first: int
+) -> list[tuple[int, float, list[Any]]]:
+    """One timed call on each input set the loop never used, with its full output (E05).
+
+    A kernel that answers from a cache keyed on input values is fast in the loop and slow here.
+    """
+    cold = []
+    for s in range(first, len(runner.sets)):
+        runner.prepare(s)
+        clock.flush()
+        out, ms = clock.time_call(lambda s=s: runner.call(s))
+        cold.append((s, ms, describe_outputs(_as_list(out))[1]))
+    return cold
 
 
 MODES = {"compile": mode_compile, "correctness": mode_correctness, "timing": mode_timing}
@@ -439,6 +512,11 @@ def main(argv: list[str]) -> int:
     job_path = Path(argv[0])
     scratch = job_path.parent
     job = json.loads(job_path.read_text())
+    job_path.unlink()
+    # The parent names the result file on stdin, read before any candidate code runs, so the
+    # candidate cannot know where its verdict data goes (E12).
+    global _RESULT_NAME
+    _RESULT_NAME = sys.stdin.readline().strip() or _RESULT_NAME
     try:
         result = MODES[job["mode"]](job, scratch)
     except BaseException as exc:  # the candidate may raise anything, SystemExit included
@@ -452,7 +530,9 @@ def main(argv: list[str]) -> int:
         }
     _write(scratch, result)
     sys.stdout.flush()
-    return 0
+    sys.stderr.flush()
+    # No atexit handler or thread the candidate left behind gets to run after the result.
+    os._exit(0)
 
 
 if __name__ == "__main__":
