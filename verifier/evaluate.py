@@ -105,6 +105,7 @@ class Evaluation:
         self.root = options.cache_dir / "scratch" / uuid.uuid4().hex[:12]
         self.build_dir = options.cache_dir / "builds" / backend.build_key(source)
         self.logs: list[str] = []
+        self.reason: str | None = None  # the one line that says why the status is what it is
 
     # -- children -----------------------------------------------------------------------------
 
@@ -477,6 +478,8 @@ class Evaluation:
                     )
                 ],
             )
+        if result.get("l2_reset") is not None:
+            self.verdict.extra["l2_reset"] = result["l2_reset"]
         median, iqr = summarize(samples)
         self._check_cold_calls(sets, result, median or 0.0)
         self.verdict.timing.samples = samples
@@ -673,16 +676,16 @@ class Evaluation:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _clip_log(logs: list[str]) -> str:
-    """The reason line whole, then the rest cut in the middle with a marker saying how much."""
-    if not logs:
-        return ""
-    head, rest = logs[0][:2000], "\n".join(logs[1:])
-    room = LOG_LIMIT - len(head)
+def _clip_log(reason: str | None, logs: list[str]) -> str:
+    """The reason line first and whole, then the children's logs cut in the middle with a marker."""
+    head = (reason or "").splitlines()[0][:2000] if reason else ""
+    rest = "\n".join(logs)
+    room = LOG_LIMIT - len(head) - 1
     if len(rest) > room:
-        cut = len(rest) - room
-        rest = f"{rest[: room // 3]}\n[... {cut} characters of log truncated ...]\n{rest[-(2 * room) // 3 :]}"
-    return f"{head}\n{rest}" if rest else head
+        marker = f"\n[... {len(rest) - room} characters of log truncated ...]\n"
+        keep = room - len(marker)
+        rest = f"{rest[: keep // 3]}{marker}{rest[-(keep - keep // 3) :]}"
+    return f"{head}\n{rest}" if head and rest else head or rest
 
 
 def _unique(items: Any) -> list[Any]:
@@ -768,10 +771,10 @@ def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Ver
     except _Stop as stop:
         ev.verdict.status = stop.status
         ev.verdict.violations.extend(stop.violations)
-        ev.logs.insert(0, stop.reason)
+        ev.reason = stop.reason
     except (TaskError, sandbox.SandboxError) as exc:
         ev.verdict.status = "infra_error"
-        ev.logs.insert(0, str(exc))
+        ev.reason = str(exc)
     finally:
         ev.cleanup()
     if ev.verdict.status != "correct":
@@ -783,7 +786,7 @@ def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Ver
         ev.verdict.extra["device_health"] = problem or "ok"
         if problem:
             _UNHEALTHY[device] = problem
-    ev.verdict.log = _clip_log(ev.logs)
+    ev.verdict.log = _clip_log(ev.reason, ev.logs)
     return ev.verdict
 
 
