@@ -22,6 +22,8 @@ ALLOWED_OPS = frozenset(
     [
         "empty",
         "empty_like",
+        "resolve_conj",
+        "resolve_neg",
         "empty_strided",
         "new_empty",
         "new_empty_strided",
