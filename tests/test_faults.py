@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prefetch import Prefetch, describe
 
 from kernelwright.bench_tasks import resolve_task
 from kernelwright.verifier import EvalOptions, Verdict, evaluate
@@ -173,11 +173,6 @@ F06_FLOOD_WRONG = Case(
 )
 
 
-def _describe(verdict: Verdict) -> str:
-    first = verdict.log.splitlines()[0] if verdict.log else ""
-    return f"status={verdict.status} violations={verdict.violations} reason={first[:300]!r} log_chars={len(verdict.log)}"
-
-
 def _processes_with(text: str, uid: int | None = None) -> list[str]:
     """Command lines of live processes that contain ``text`` (optionally: owned by ``uid``)."""
     found = []
@@ -237,32 +232,6 @@ def f08_targets() -> Iterator[Listener]:
     PORT_FILE.unlink(missing_ok=True)
 
 
-def _skipped(item: pytest.Item) -> bool:
-    for mark in item.iter_markers():
-        if mark.name == "skip" or (mark.name == "skipif" and mark.args and mark.args[0]):
-            return True
-    return False
-
-
-class Prefetch:
-    """Runs evaluations in a thread pool; each test waits only for its own."""
-
-    def __init__(self, run: Callable[[Case], Verdict]) -> None:
-        jobs = int(os.environ.get("KERNELWRIGHT_TEST_JOBS", "0")) or min(8, os.cpu_count() or 2)
-        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        self.run = run
-        self.futures: dict[str, Future[Verdict]] = {}
-        self.cache_dirs: dict[str, Path] = {}
-
-    def submit(self, case: Case) -> None:
-        if case.id not in self.futures:
-            self.futures[case.id] = self.pool.submit(self.run, case)
-
-    def verdict(self, case: Case) -> Verdict:
-        self.submit(case)
-        return self.futures[case.id].result()
-
-
 @pytest.fixture(scope="module")
 def verdicts(
     request: pytest.FixtureRequest,
@@ -280,21 +249,14 @@ def verdicts(
             resolve_task(case.task), source, case.backend, EvalOptions(cache_dir=cache, **options)
         )
 
-    prefetch = Prefetch(run)
-    wanted = [
-        item.callspec.params["case"]
-        for item in request.session.items
-        if item.path == request.path
-        and hasattr(item, "callspec")
-        and "case" in item.callspec.params
-        and not _skipped(item)
-    ]
-    for case in wanted:
+    def own_cache(case: Case) -> None:
         if case.own_cache:
             prefetch.cache_dirs[case.id] = tmp_path_factory.mktemp(case.id)
-        prefetch.submit(case)
+
+    prefetch = Prefetch(run)
+    prefetch.start_module(request, own_cache)
     yield prefetch
-    prefetch.pool.shutdown(wait=True, cancel_futures=True)
+    prefetch.close()
 
 
 def _status_ok(case: Case, verdict: Verdict) -> bool:
@@ -305,12 +267,12 @@ def _status_ok(case: Case, verdict: Verdict) -> bool:
 @pytest.mark.parametrize("case", CASES)
 def test_fault_gets_its_status(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert _status_ok(case, verdict), _describe(verdict)
-    assert not verdict.violations, _describe(verdict)
+    assert _status_ok(case, verdict), describe(verdict)
+    assert not verdict.violations, describe(verdict)
     lines = verdict.log.splitlines()
-    assert lines and lines[0].strip(), _describe(verdict)
-    assert len(lines[0]) <= 500, _describe(verdict)  # a one-line reason, not a traceback
-    assert case.reason in lines[0], _describe(verdict)
+    assert lines and lines[0].strip(), describe(verdict)
+    assert len(lines[0]) <= 500, describe(verdict)  # a one-line reason, not a traceback
+    assert case.reason in lines[0], describe(verdict)
     assert verdict.speedup == {"eager": None, "compile": None}
 
 
@@ -321,7 +283,7 @@ def _again(case_id: str) -> list[Any]:
 @pytest.mark.parametrize("case", _again("F02-endless-loop"))
 def test_endless_loop_leaves_nothing_running(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert verdict.status == "timeout", _describe(verdict)
+    assert verdict.status == "timeout", describe(verdict)
     # The child was killed with its process group; nothing of it survives the verdict.
     assert _processes_with(str(verdicts.cache_dirs[case.id])) == []
     assert verdict.extra["phases"]["correctness"] < 15.0 + 10.0
@@ -330,7 +292,7 @@ def test_endless_loop_leaves_nothing_running(case: Case, verdicts: Prefetch) -> 
 @pytest.mark.parametrize("case", _again("F04-fork-bomb"))
 def test_fork_bomb_is_contained(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert _status_ok(case, verdict), _describe(verdict)
+    assert _status_ok(case, verdict), describe(verdict)
     assert _processes_with("sleep 300", uid=65534) == []
     assert _processes_with(str(verdicts.cache_dirs[case.id])) == []
 
@@ -338,14 +300,14 @@ def test_fork_bomb_is_contained(case: Case, verdicts: Prefetch) -> None:
 @pytest.mark.parametrize("case", _again("F08-write-outside"))
 def test_write_outside_scratch_is_blocked(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert verdict.status == "runtime_error", _describe(verdict)
+    assert verdict.status == "runtime_error", describe(verdict)
     assert SENTINEL.read_text() == SENTINEL_TEXT
 
 
 @pytest.mark.parametrize("case", _again("F08-network"))
 def test_network_is_blocked(case: Case, verdicts: Prefetch, f08_targets: Listener) -> None:
     verdict = verdicts.verdict(case)
-    assert verdict.status == "runtime_error", _describe(verdict)
+    assert verdict.status == "runtime_error", describe(verdict)
     assert "Connection refused" in verdict.log.splitlines()[0] or "unreachable" in verdict.log
     assert f08_targets.accepted == []
 
@@ -353,7 +315,7 @@ def test_network_is_blocked(case: Case, verdicts: Prefetch, f08_targets: Listene
 @pytest.mark.parametrize("case", [param(F06_FLOOD)])
 def test_output_flood_is_evaluated_normally(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert verdict.status == "correct", _describe(verdict)
+    assert verdict.status == "correct", describe(verdict)
     assert not verdict.violations
     assert 0 < len(verdict.log) <= LOG_LIMIT  # 20 MB printed, a bounded log kept
     assert "F06 flood" in verdict.log
@@ -362,15 +324,15 @@ def test_output_flood_is_evaluated_normally(case: Case, verdicts: Prefetch) -> N
 @pytest.mark.parametrize("case", [param(F06_FLOOD)])
 def test_output_flood_log_says_it_was_truncated(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert "truncated" in verdict.log, _describe(verdict)
+    assert "truncated" in verdict.log, describe(verdict)
 
 
 @pytest.mark.parametrize("case", [param(F06_FLOOD_WRONG)])
 def test_output_flood_keeps_the_reason_first(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert verdict.status == "incorrect", _describe(verdict)
+    assert verdict.status == "incorrect", describe(verdict)
     assert len(verdict.log) <= LOG_LIMIT
-    assert case.reason in verdict.log.splitlines()[0], _describe(verdict)
+    assert case.reason in verdict.log.splitlines()[0], describe(verdict)
 
 
 def test_next_evaluation_is_clean(verdicts: Prefetch, run_eval: Any, cache_dir: Path) -> None:
@@ -381,5 +343,5 @@ def test_next_evaluation_is_clean(verdicts: Prefetch, run_eval: Any, cache_dir: 
     for path in verdicts.cache_dirs.values():
         assert _processes_with(str(path)) == []
     verdict = run_eval(HONEST_RELU, "smoke/relu", "triton", **QUICK)
-    assert verdict.status == "correct", _describe(verdict)
+    assert verdict.status == "correct", describe(verdict)
     assert not verdict.violations

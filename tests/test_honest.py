@@ -7,15 +7,14 @@ Evaluations run a few at a time in threads, as in test_exploits.py.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from prefetch import Prefetch, describe
 
 from kernelwright.verifier import Verdict
 
@@ -50,54 +49,15 @@ def _cases(backend: str) -> list[Any]:
 CASES = _cases("triton") + _cases("cpu")
 
 
-def _describe(verdict: Verdict) -> str:
-    first = verdict.log.splitlines()[0] if verdict.log else ""
-    return f"status={verdict.status} violations={verdict.violations} reason={first[:400]!r}"
-
-
-def _skipped(item: pytest.Item) -> bool:
-    for mark in item.iter_markers():
-        if mark.name == "skip" or (mark.name == "skipif" and mark.args and mark.args[0]):
-            return True
-    return False
-
-
-class Prefetch:
-    """Runs evaluations in a thread pool; each test waits only for its own."""
-
-    def __init__(self, run: Callable[[Case], Verdict]) -> None:
-        jobs = int(os.environ.get("KERNELWRIGHT_TEST_JOBS", "0")) or min(8, os.cpu_count() or 2)
-        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        self.run = run
-        self.futures: dict[str, Future[Verdict]] = {}
-
-    def submit(self, case: Case) -> None:
-        if case.id not in self.futures:
-            self.futures[case.id] = self.pool.submit(self.run, case)
-
-    def verdict(self, case: Case) -> Verdict:
-        self.submit(case)
-        return self.futures[case.id].result()
-
-
 @pytest.fixture(scope="module")
 def verdicts(request: pytest.FixtureRequest, run_eval: Any) -> Iterator[Prefetch]:
     def run(case: Case) -> Verdict:
         return run_eval(case.path, case.task, case.backend, **case.options)
 
     prefetch = Prefetch(run)
-    wanted = [
-        item.callspec.params["case"]
-        for item in request.session.items
-        if item.path == request.path
-        and hasattr(item, "callspec")
-        and "case" in item.callspec.params
-        and not _skipped(item)
-    ]
-    for case in wanted:
-        prefetch.submit(case)
+    prefetch.start_module(request)
     yield prefetch
-    prefetch.pool.shutdown(wait=True, cancel_futures=True)
+    prefetch.close()
 
 
 def test_every_backend_has_examples() -> None:
@@ -109,9 +69,9 @@ def test_every_backend_has_examples() -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_example_is_correct(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
-    assert verdict.status == "correct", _describe(verdict)
+    assert verdict.status == "correct", describe(verdict)
     assert verdict.correct and verdict.to_json()["correct"] is True
-    assert verdict.violations == [], _describe(verdict)
+    assert verdict.violations == [], describe(verdict)
     assert verdict.correctness["trials"] >= 1
     if case.options is not TIMED:
         return
