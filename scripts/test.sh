@@ -6,7 +6,11 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy .
+# mypy must see the root as the package `kernelwright`, whatever this checkout's folder is called.
+link=$(mktemp -d)
+ln -s "$PWD" "$link/kernelwright"
+(cd "$link" && "$OLDPWD/.venv/bin/mypy" --config-file kernelwright/pyproject.toml kernelwright)
+rm -rf "$link"
 if [ -z "${KERNELWRIGHT_TEST_PG_URL:-}" ] && [ -f scripts/start_postgres.sh ]; then
   eval "$(bash scripts/start_postgres.sh)"
   export KERNELWRIGHT_TEST_PG_URL

@@ -303,7 +303,8 @@ def test_bench_stores_one_run(e2e: dict[str, Any]) -> None:
         results = {r.task_id: r for r in store.run_results(run_id)}
         recorded = store.get_run(run_id).options
     assert results["smoke/relu"].source == (e2e["solutions"] / "relu.py").read_text()
-    assert results["smoke/relu"].environment["backend"] == "triton"
+    environment = results["smoke/relu"].environment
+    assert environment is not None and environment["backend"] == "triton"
     assert results["smoke/row_sum"].category == "reduce"
     assert recorded["eval"]["trials"] == 1 and recorded["solutions"] == str(e2e["solutions"])
     assert recorded["jobs"] == min(2, worker_limit("triton")[0])
@@ -359,9 +360,13 @@ def test_kill_9_then_resume(e2e: dict[str, Any]) -> None:
     final = {(t["task_id"], t["status"]) for t in summary["tasks"]}
     assert final == {(t["task_id"], t["status"]) for t in reference["tasks"]}
     with Store(env["KERNELWRIGHT_DB"]) as store:
-        states = store.evaluation_states(1)
+        final_states = store.evaluation_states(1)
         done_tasks = [r.task_id for r in store.run_results(1)]
-    assert states["done"] == 4 and states["abandoned"] == 1 and "running" not in states
+    assert (
+        final_states["done"] == 4
+        and final_states["abandoned"] == 1
+        and "running" not in final_states
+    )
     assert len(done_tasks) == len(set(done_tasks)) == 4
     with sqlite3.connect(db_file) as connection:
         per_task = connection.execute(
