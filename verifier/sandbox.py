@@ -175,7 +175,8 @@ def process_level_warning() -> str:
 
 
 def _hidden_home_paths() -> list[Path]:
-    """Paths under /root (mode 700 here) the child needs: the interpreter, venv and package."""
+    """Paths the sandbox's own mounts would hide (under /root, mode 700 here, and /tmp) that the
+    child needs: the interpreter, the venv and the package."""
     import kernelwright
 
     wanted = {
@@ -187,7 +188,8 @@ def _hidden_home_paths() -> list[Path]:
     for entry in sys.path:
         if entry and Path(entry).is_dir():
             wanted.add(Path(entry).resolve())
-    return sorted(p for p in wanted if str(p).startswith("/root"))
+    # The sandbox mounts empty tmpfs over /root and /tmp: whatever lives there is bound back.
+    return sorted(p for p in wanted if str(p).startswith(("/root/", "/tmp/")))
 
 
 def _bwrap_argv(
@@ -216,6 +218,7 @@ def _bwrap_argv(
                 argv.extend(["--perms", "0755", "--dir", str(parent)])
                 made.add(parent)
         argv.extend([flag, str(source or path), str(path)])
+        made.add(path)
 
     if is_root():
         # /root is private to root; the unprivileged child sees an empty one plus what it needs.
