@@ -52,6 +52,10 @@ class Budget:
     min_reps: int = 10
     max_reps: int = 500
     max_warmup: int = 100
+    # Wall-clock caps on each loop, flushes and checks included: for a microsecond kernel the
+    # counts above would otherwise spend seconds flushing caches between calls.
+    max_warmup_wall_ms: float = 1000.0
+    max_wall_ms: float = 3000.0
 
 
 @dataclass
@@ -197,12 +201,20 @@ def measure(
     estimate = max(estimate, 1e-3)
     warmup = min(budget.max_warmup, max(1, math.ceil(budget.warmup_ms / estimate)))
     reps = min(budget.max_reps, max(budget.min_reps, math.ceil(budget.rep_ms / estimate)))
-    for i in range(3, 3 + warmup):
+    i = 3
+    started = _perf_counter_ns()
+    while i < 3 + warmup and (_perf_counter_ns() - started) / 1e6 < budget.max_warmup_wall_ms:
         one(i)
-    samples = Samples(warmup_calls=3 + warmup)
-    for i in range(3 + warmup, 3 + warmup + reps):
+        i += 1
+    samples = Samples(warmup_calls=i)
+    started = _perf_counter_ns()
+    while len(samples.ms) < reps:
+        over_wall = (_perf_counter_ns() - started) / 1e6 >= budget.max_wall_ms
+        if over_wall and len(samples.ms) >= budget.min_reps:
+            break
         samples.ms.append(one(i))
         samples.set_index.append(i % n_sets)
+        i += 1
     return samples
 
 
