@@ -72,6 +72,18 @@ CASES: list[Any] = [
     ),
     param(
         Case(
+            "F05-endless-compile",
+            "F05_endless_compile.py",
+            "smoke/relu",
+            "compile_error",
+            "compile phase exceeded its 20 s limit",
+            {**QUICK, "timeout": 20.0},
+            backend="cpu",
+            own_cache=True,
+        )
+    ),
+    param(
+        Case(
             "F03-memory-bomb",
             "F03_memory_bomb.py",
             "smoke/relu",
@@ -287,6 +299,16 @@ def test_endless_loop_leaves_nothing_running(case: Case, verdicts: Prefetch) -> 
     # The child was killed with its process group; nothing of it survives the verdict.
     assert _processes_with(str(verdicts.cache_dirs[case.id])) == []
     assert verdict.extra["phases"]["correctness"] < 15.0 + 10.0
+
+
+@pytest.mark.parametrize("case", _again("F05-endless-compile"))
+def test_endless_compile_is_stopped(case: Case, verdicts: Prefetch) -> None:
+    verdict = verdicts.verdict(case)
+    assert verdict.status == "compile_error", describe(verdict)
+    # The compiler and ninja were killed with the build's process group.
+    assert _processes_with(str(verdicts.cache_dirs[case.id])) == []
+    assert _processes_with("kw_fault_endless_compile") == []
+    assert verdict.extra["phases"]["compile"] < 20.0 + 10.0
 
 
 @pytest.mark.parametrize("case", _again("F04-fork-bomb"))
