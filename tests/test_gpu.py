@@ -26,6 +26,20 @@ def test_side_stream_work_is_timed(run_eval: Any) -> None:
     assert side.timing.candidate_ms > 0.5 * honest.timing.candidate_ms
 
 
+def test_l2_persistence_is_reset_before_timed_calls(run_eval: Any) -> None:
+    # Written for E15 and marked gpu; it needs an NVIDIA GPU with persisting-L2 support.
+    options = {"sampled_configs": 0, "trials": 1, "rep_ms": 50.0}
+    honest = run_eval(EXAMPLES / "triton" / "relu.py", "smoke/relu", "triton", **options)
+    pinned = run_eval(
+        TESTS / "exploits" / "E15_l2_persistence.py", "smoke/relu", "triton", **options
+    )
+    assert honest.status == "correct" and pinned.status == "correct", pinned.log
+    assert pinned.extra.get("l2_reset") == {"available": True, "failed": 0}
+    # With the persisting lines dropped before every call, pinning buys nothing measurable.
+    assert pinned.timing.candidate_ms and honest.timing.candidate_ms
+    assert pinned.timing.candidate_ms > 0.7 * honest.timing.candidate_ms
+
+
 def test_illegal_address_then_an_honest_kernel(run_eval: Any) -> None:
     fault = run_eval(
         TESTS / "faults" / "F07_illegal_address.py",
