@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 
+from kernelwright.bench_tasks.run import run_model
 from kernelwright.bench_tasks.task import (
     SUITES_DIR,
     Task,
@@ -234,30 +235,7 @@ class _Run:
 def _forward(
     model: torch.nn.Module, inputs: list[Any], grad_outputs: list[torch.Tensor] | None
 ) -> tuple[list[Any], dict[str, torch.Tensor]]:
-    moved = [x.detach().clone() if isinstance(x, torch.Tensor) else x for x in inputs]
-    backward = grad_outputs is not None
-    if backward:
-        for x in moved:
-            if isinstance(x, torch.Tensor) and x.is_floating_point():
-                x.requires_grad_(True)
-    with torch.set_grad_enabled(backward):
-        outputs = _as_list(model(*moved))
-    grads: dict[str, torch.Tensor] = {}
-    if backward:
-        wrt = [
-            (f"input.{i}", x)
-            for i, x in enumerate(moved)
-            if isinstance(x, torch.Tensor) and x.requires_grad
-        ]
-        wrt += [(f"param.{n}", p) for n, p in model.named_parameters() if p.requires_grad]
-        diff = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
-        if diff and wrt:
-            go = [g.to(dtype=o.dtype) for g, o in zip(grad_outputs or [], diff, strict=False)]
-            got = torch.autograd.grad(diff, [t for _, t in wrt], go, allow_unused=True)
-            grads = {
-                name: g.detach() for (name, _), g in zip(wrt, got, strict=True) if g is not None
-            }
-    return [o.detach() if isinstance(o, torch.Tensor) else o for o in outputs], grads
+    return run_model(model, inputs, "cpu", grad_outputs)
 
 
 class _Linter:

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from kernelwright.bench_tasks.run import run_model
 from kernelwright.bench_tasks.task import Task, call_with_config
 from kernelwright.verifier.verdict import Finding
 
@@ -71,33 +72,8 @@ def _forward(
     device: str,
     backward: bool,
     grad_outputs: list[torch.Tensor] | None,
-) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
-    model = model.to(device)
-    moved = [x.detach().clone().to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
-    if backward:
-        for x in moved:
-            if isinstance(x, torch.Tensor) and x.is_floating_point():
-                x.requires_grad_(True)
-    with torch.set_grad_enabled(backward):
-        outputs = _as_list(model(*moved))
-    grads: dict[str, torch.Tensor] = {}
-    if backward:
-        wrt = [
-            (f"input.{i}", x)
-            for i, x in enumerate(moved)
-            if isinstance(x, torch.Tensor) and x.requires_grad
-        ]
-        wrt += [(f"param.{n}", p) for n, p in model.named_parameters() if p.requires_grad]
-        diff = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
-        go = [
-            g.to(device=device, dtype=o.dtype)
-            for g, o in zip(grad_outputs or [], diff, strict=False)
-        ]
-        got = torch.autograd.grad(diff, [t for _, t in wrt], go, allow_unused=True)
-        grads = {
-            name: g.detach().cpu() for (name, _), g in zip(wrt, got, strict=True) if g is not None
-        }
-    return [o.detach().cpu() if isinstance(o, torch.Tensor) else o for o in outputs], grads
+) -> tuple[list[Any], dict[str, torch.Tensor]]:
+    return run_model(model, inputs, device, (grad_outputs or []) if backward else None)
 
 
 def make_trial(
