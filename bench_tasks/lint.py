@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 
-from kernelwright.bench_tasks.run import run_model
+from kernelwright.bench_tasks.run import as_list, run_model
 from kernelwright.bench_tasks.task import (
     SUITES_DIR,
     Task,
@@ -149,10 +149,6 @@ def _seed(*parts: object) -> int:
     return int.from_bytes(digest[:8], "little") & (2**63 - 1)
 
 
-def _as_list(out: Any) -> list[Any]:
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
 def _upcast(value: Any) -> Any:
     if isinstance(value, torch.Tensor) and value.is_floating_point():
         return value.detach().to(torch.float64)
@@ -161,7 +157,7 @@ def _upcast(value: Any) -> Any:
 
 def _nbytes(values: Any) -> int:
     total = 0
-    for value in _as_list(values):
+    for value in as_list(values):
         if isinstance(value, torch.Tensor):
             total += value.numel() * value.element_size()
         elif isinstance(value, (list, tuple)):

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from kernelwright.bench_tasks.run import run_model
+from kernelwright.bench_tasks.run import as_list, run_model
 from kernelwright.bench_tasks.task import Task, call_with_config
 from kernelwright.verifier.verdict import Finding
 
@@ -54,10 +54,6 @@ class Trial:
     input_hashes: list[str | None] = field(default_factory=list)
     reference_dtype: str = "float64"
     eager_error: float | None = None
-
-
-def _as_list(out: Any) -> list[Any]:
-    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def _upcast(value: Any) -> Any:
@@ -370,7 +366,7 @@ def measure_work(module: Any, trial: Trial) -> tuple[int, int]:
     inputs = [x.clone() if isinstance(x, torch.Tensor) else x for x in payload["inputs"]]
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        outputs = _as_list(model(*inputs))
+        outputs = as_list(model(*inputs))
     tensors = [*inputs, *model.state_dict().values(), *outputs]
     moved = sum(t.numel() * t.element_size() for t in tensors if isinstance(t, torch.Tensor))
     return moved, int(counter.get_total_flops())

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +132,7 @@ def bwrap_status() -> tuple[bool, str]:
         return False, "bubblewrap (bwrap) is not installed"
     if is_root() and shutil.which("setpriv") is None:
         return False, "setpriv (util-linux) is missing, so the child cannot drop root"
-    probe = _bwrap_argv(Path("/tmp"), Mounts(), ["true"], scratch_owned=False)
+    probe = _bwrap_argv(Path("/tmp"), Mounts(), ["true"])
     try:
         done = subprocess.run(probe, capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -192,9 +191,7 @@ def _hidden_home_paths() -> list[Path]:
     return sorted(p for p in wanted if str(p).startswith(("/root/", "/tmp/")))
 
 
-def _bwrap_argv(
-    scratch: Path, mounts: Mounts, command: Sequence[str], *, scratch_owned: bool
-) -> list[str]:
+def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str]) -> list[str]:
     argv = [
         "bwrap",
         "--ro-bind",
@@ -425,7 +422,7 @@ def run_child(
         if is_root():
             # RLIMIT_NPROC is not enforced for root, so it is applied after the uid drop.
             command = ["prlimit", f"--nproc={limits.processes}:{limits.processes}", "--", *command]
-        argv = _bwrap_argv(scratch, mounts, command, scratch_owned=True)
+        argv = _bwrap_argv(scratch, mounts, command)
     elif level == "process":
         argv = list(command)
     else:
@@ -488,8 +485,3 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-
-
-def warn_if_weak(level: str) -> None:
-    if level == "process":
-        warnings.warn(process_level_warning(), RuntimeWarning, stacklevel=2)

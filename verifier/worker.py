@@ -7,7 +7,6 @@ and op traces, and the parent decides. Run as ``python -I -m kernelwright.verifi
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -17,7 +16,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from kernelwright.bench_tasks.run import as_list
 from kernelwright.verifier import timing
+from kernelwright.verifier.reference import tensor_hash
 
 _SYSRAND = random.SystemRandom()
 SPOT_POINTS = 16
@@ -36,15 +37,6 @@ def _write(scratch: Path, result: dict[str, Any]) -> None:
     tmp = scratch / f"{_RESULT_NAME}.tmp"
     torch.save(result, tmp)
     tmp.replace(scratch / _RESULT_NAME)
-
-
-def tensor_hash(t: Any) -> str:
-    import torch
-
-    flat = t.detach().to("cpu").contiguous().reshape(-1)
-    if flat.dtype == torch.bool:
-        flat = flat.to(torch.uint8)
-    return hashlib.sha256(flat.view(torch.uint8).numpy().tobytes()).hexdigest()
 
 
 def _import_candidate(path: Path) -> Any:
@@ -134,10 +126,6 @@ def build_model(cls: Any, trial: dict[str, Any], device: str) -> Any:
     ):
         model.load_state_dict(reference_state)
     return model.to(device)
-
-
-def _as_list(out: Any) -> list[Any]:
-    return list(out) if isinstance(out, (tuple, list)) else [out]
 
 
 def describe_outputs(outputs: list[Any]) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -265,7 +253,7 @@ def _run_trial(
     trace = OpTrace()
     with trace.mode:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-            outputs = _as_list(model(*inputs))
+            outputs = as_list(model(*inputs))
             grads: list[Any] = []
             if backward:
                 grads = _backward(model, inputs, outputs, trial["grad_outputs"], device)
@@ -407,7 +395,7 @@ class TimedRunner:
 
         outputs = self.model(*self.current)
         if self.backward:
-            outs = [o for o in _as_list(outputs) if isinstance(o, torch.Tensor) and o.requires_grad]
+            outs = [o for o in as_list(outputs) if isinstance(o, torch.Tensor) and o.requires_grad]
             torch.autograd.backward(outs, self.grad_outputs[: len(outs)])
         return outputs
 
@@ -436,7 +424,7 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     full: dict[int, Any] = {}
 
     def after(i: int, s: int, out: Any) -> None:
-        outputs = _as_list(out)
+        outputs = as_list(out)
         spots.append((i, s, _spot(outputs)))
         if i in full_at:
             full[i] = (s, describe_outputs(outputs)[1])
@@ -457,7 +445,7 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
         result.update(_time_compiled(job, cls, payload, clock, budget, scratch, result))
     # One more call after the loop, compared in full by the parent (E06).
     runner.prepare(0)
-    final = _as_list(runner.call(0))
+    final = as_list(runner.call(0))
     _sync(job["device"])
     result["final_output"] = describe_outputs(final)[1]
     result["spots"] = spots
@@ -501,7 +489,7 @@ def _time_held_out(
         runner.prepare(s)
         clock.flush()
         out, ms = clock.time_call(lambda s=s: runner.call(s))
-        cold.append((s, ms, describe_outputs(_as_list(out))[1]))
+        cold.append((s, ms, describe_outputs(as_list(out))[1]))
     return cold
 
 
