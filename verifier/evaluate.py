@@ -63,6 +63,9 @@ class EvalOptions:
     device_index: int | None = None  # the one GPU this evaluation's children see
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     keep_scratch: bool = False
+    fresh_baseline: bool = (
+        False  # measure eager and torch.compile again, not from this process's cache
+    )
 
 
 class _Stop(Exception):
@@ -586,7 +589,7 @@ class Evaluation:
             json.dumps(self._budget()),
             self.options.compile_baseline,
         )
-        cached = _BASELINES.get(key)
+        cached = None if self.options.fresh_baseline else _BASELINES.get(key)
         if cached is None:
             job = {
                 "mode": "timing",

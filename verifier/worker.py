@@ -19,6 +19,7 @@ from typing import Any
 from kernelwright.bench_tasks.run import as_list
 from kernelwright.verifier import timing
 from kernelwright.verifier.reference import tensor_hash
+from kernelwright.verifier.witness import OpTrace, profiled_ops
 
 _SYSRAND = random.SystemRandom()
 SPOT_POINTS = 16
@@ -40,6 +41,7 @@ def _write(scratch: Path, result: dict[str, Any]) -> None:
 
 
 def _import_candidate(path: Path) -> Any:
+    _backend_hooks()
     spec = importlib.util.spec_from_file_location("candidate", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
@@ -47,6 +49,14 @@ def _import_candidate(path: Path) -> Any:
     sys.modules["candidate"] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _backend_hooks() -> None:
+    """What a backend sets up in the child before the candidate is imported."""
+    if os.environ.get("TRITON_INTERPRET") == "1":
+        from kernelwright.backends.triton_interp import install_interpreter_hooks
+
+        install_interpreter_hooks()
 
 
 def _install_compile_only_hook(build_dir: Path) -> None:
@@ -145,47 +155,6 @@ def describe_outputs(outputs: list[Any]) -> tuple[list[dict[str, Any]], list[Any
         meta.append(entry)
         data.append(out.detach().to("cpu").clone() if exact else None)
     return meta, data
-
-
-class OpTrace:
-    """Records the aten ops dispatched while the candidate runs (including from C++ extensions)."""
-
-    def __init__(self) -> None:
-        from torch.utils._python_dispatch import TorchDispatchMode
-
-        counts: dict[str, int] = {}
-        self.counts = counts
-
-        class _Mode(TorchDispatchMode):
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-                name = str(func.overloadpacket.__name__)
-                counts[name] = counts.get(name, 0) + 1
-                return func(*args, **(kwargs or {}))
-
-        self.mode = _Mode()
-
-    def canary(self) -> bool:
-        """Run one computing op inside the mode and check it was counted: a blinded trace is not."""
-        import torch
-
-        before = self.counts.get("mul", 0)
-        torch.ones(2).mul(3)
-        seen = self.counts.get("mul", 0) == before + 1
-        self.counts["mul"] = before  # the canary is the harness's op, not the candidate's
-        if self.counts["mul"] == 0:
-            del self.counts["mul"]
-        return seen
-
-
-def profiled_ops(prof: Any) -> dict[str, int]:
-    """aten ops the profiler saw: a second witness that dispatch-key tricks do not blind."""
-    counts: dict[str, int] = {}
-    for event in prof.events():
-        name = str(event.name)
-        if name.startswith("aten::"):
-            short = name[len("aten::") :]
-            counts[short] = counts.get(short, 0) + 1
-    return counts
 
 
 POISON_BYTES = (0xFF, 0x7F)  # NaN in every float format, then huge finite values
