@@ -237,6 +237,7 @@ def eval_options(cfg: Settings, **overrides: Any) -> EvalOptions:
         trials=cfg.trials,
         sampled_configs=cfg.sampled_configs,
         compile_baseline=cfg.compile_baseline,
+        threads=cfg.timing_threads or None,
         **overrides,
     )
 

@@ -40,6 +40,8 @@ class Settings:
     trials: int = 2
     sampled_configs: int = 2
     compile_baseline: bool = True
+    # Intra-op and OpenMP threads of every timing child; 0: all the CPUs this process may use but one.
+    timing_threads: int = 0
 
     def with_overrides(self, **values: Any) -> Settings:
         return replace(self, **{k: v for k, v in values.items() if v is not None})

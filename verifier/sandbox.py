@@ -20,9 +20,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from kernelwright.verifier.channel import Endpoint
 
 LEVELS = ("bwrap", "process", "docker")
 NOBODY = 65534
@@ -58,6 +60,8 @@ class ChildResult:
     log_bytes: int
     signal: int | None = None
     oom_killed: bool = False
+    # Why the parent's side of a conversation ended early (the child then was killed), if it did.
+    conversation_error: str | None = None
 
     @property
     def signal_name(self) -> str:
@@ -401,13 +405,19 @@ def run_child(
     env: dict[str, str],
     mounts: Mounts | None = None,
     stdin_data: bytes = b"",
+    conversation: Callable[[Endpoint], None] | None = None,
 ) -> ChildResult:
     """Run ``command`` in the sandbox and wait for it, killing its process group on timeout.
 
-    ``stdin_data`` is written to the child's stdin, which is then closed.
+    ``stdin_data`` is written to the child's stdin. Without a ``conversation`` stdin is then
+    closed; with one, ``conversation(endpoint)`` runs in a thread of the parent and talks to the
+    child in frames: the parent writes to the child's stdin, the child writes to a pipe whose fd
+    number ends the first stdin line. If the conversation raises, the child is killed.
     """
     mounts = mounts or Mounts()
     if level == "docker":
+        if conversation is not None:
+            raise SandboxError("the docker level cannot drive a timing loop yet: use bwrap")
         from kernelwright.verifier.docker_sandbox import run_in_docker
 
         return run_in_docker(
@@ -427,6 +437,10 @@ def run_child(
         argv = list(command)
     else:
         raise SandboxError(f"unknown sandbox level {level!r}")
+    reply_r = reply_w = -1
+    if conversation is not None:
+        reply_r, reply_w = os.pipe()
+        stdin_data = stdin_data.rstrip(b"\n") + f" {reply_w}\n".encode()
     sink = _LogSink()
     cgroup = None
     if cgroups_available():
@@ -447,19 +461,34 @@ def run_child(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(reply_w,) if reply_w >= 0 else (),
             preexec_fn=lambda: _apply_limits(limits, cgroup),
         )
     except OSError as exc:
         if cgroup is not None:
             cgroup.remove()
+        for fd in (reply_r, reply_w):
+            if fd >= 0:
+                os.close(fd)
         raise SandboxError(f"could not start the sandboxed child: {exc}") from exc
     reader = threading.Thread(target=_drain, args=(proc.stdout, sink), daemon=True)
     reader.start()
     assert proc.stdin is not None
     with contextlib.suppress(OSError):
         proc.stdin.write(stdin_data)
-    with contextlib.suppress(OSError):
-        proc.stdin.close()
+        proc.stdin.flush()
+    talker: threading.Thread | None = None
+    failure: list[str] = []
+    if conversation is not None:
+        os.close(reply_w)
+        endpoint = Endpoint(reply_r, proc.stdin.fileno(), trusted=False)
+        talker = threading.Thread(
+            target=_converse, args=(conversation, endpoint, proc, failure), daemon=True
+        )
+        talker.start()
+    else:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
     timed_out = False
     try:
         proc.wait(timeout=limits.wall_s)
@@ -467,6 +496,11 @@ def run_child(
         timed_out = True
     finally:
         _kill_group(proc)
+    if talker is not None:
+        talker.join(timeout=30)
+        os.close(reply_r)
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
     reader.join(timeout=5)
     wall = time.monotonic() - start
     oom = cgroup.oom_killed() if cgroup is not None else False
@@ -477,7 +511,23 @@ def run_child(
     if level == "bwrap" and rc is not None and rc > 128 and not timed_out:
         # bwrap reports a child killed by a signal as 128 + signal number.
         sig = rc - 128
-    return ChildResult(rc, timed_out, wall, sink.text(), sink.total, sig, oom)
+    result = ChildResult(rc, timed_out, wall, sink.text(), sink.total, sig, oom)
+    result.conversation_error = failure[0] if failure else None
+    return result
+
+
+def _converse(
+    conversation: Callable[[Endpoint], None],
+    endpoint: Endpoint,
+    proc: subprocess.Popen[bytes],
+    failure: list[str],
+) -> None:
+    """The parent's side of a conversation; any failure ends the child, whose output is moot."""
+    try:
+        conversation(endpoint)
+    except Exception as exc:
+        failure.append(f"{type(exc).__name__}: {exc}"[:500])
+        _kill_group(proc)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

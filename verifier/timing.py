@@ -1,5 +1,6 @@
-"""The timing loop that runs inside a child: budgets turned into counts, cache flushes between
-calls, device-wide synchronization, every raw sample kept.
+"""The clocks a timing child measures with: cache flushes between calls, device-wide
+synchronization, one raw sample per call. The loop itself is driven by the parent
+(``verifier.timed_loop``), which turns budgets into counts.
 
 Timing functions are bound when this module is imported, before any candidate code runs, so a
 candidate that later patches ``time.perf_counter_ns`` or ``torch.cuda.Event`` does not change
@@ -8,11 +9,10 @@ the clock this loop reads (E10); the worker also reports whether they were patch
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,10 @@ def clock_ids() -> dict[str, int]:
         "time.perf_counter": id(time.perf_counter),
         # The harness's own clock and loop, which a candidate could reach by importing it.
         "timing._perf_counter_ns": id(globals()["_perf_counter_ns"]),
-        "timing.measure": id(globals()["measure"]),
         "timing.CpuClock.time_call": id(CpuClock.time_call),
         "timing.CudaClock.time_call": id(CudaClock.time_call),
         "timing.CpuClock.flush": id(CpuClock.flush),
+        "timing.CudaClock.flush": id(CudaClock.flush),
     }
     try:
         import torch
@@ -56,15 +56,6 @@ class Budget:
     # counts above would otherwise spend seconds flushing caches between calls.
     max_warmup_wall_ms: float = 1000.0
     max_wall_ms: float = 3000.0
-
-
-@dataclass
-class Samples:
-    """Raw per-call times and the input set each call used."""
-
-    ms: list[float] = field(default_factory=list)
-    set_index: list[int] = field(default_factory=list)
-    warmup_calls: int = 0
 
 
 def last_level_cache_bytes() -> int:
@@ -171,51 +162,6 @@ def persisting_l2_reset() -> Callable[[], bool] | None:
 
 def make_clock(device: str) -> CpuClock | CudaClock:
     return CudaClock() if device.startswith("cuda") else CpuClock()
-
-
-def measure(
-    call: Callable[[int], Any],
-    n_sets: int,
-    clock: CpuClock | CudaClock,
-    budget: Budget,
-    prepare: Callable[[int], None] | None = None,
-    after: Callable[[int, int, Any], None] | None = None,
-) -> Samples:
-    """Time ``call(set_index)`` over rotating input sets.
-
-    ``prepare(set_index)`` runs before the flush (fresh input copies), ``after(call_no, set_index,
-    output)`` after the timed interval (spot checks); neither is timed.
-    """
-
-    def one(i: int) -> float:
-        s = i % n_sets
-        if prepare is not None:
-            prepare(s)
-        clock.flush()
-        out, ms = clock.time_call(lambda: call(s))
-        if after is not None:
-            after(i, s, out)
-        return ms
-
-    estimate = statistics.median(one(i) for i in range(3))
-    estimate = max(estimate, 1e-3)
-    warmup = min(budget.max_warmup, max(1, math.ceil(budget.warmup_ms / estimate)))
-    reps = min(budget.max_reps, max(budget.min_reps, math.ceil(budget.rep_ms / estimate)))
-    i = 3
-    started = _perf_counter_ns()
-    while i < 3 + warmup and (_perf_counter_ns() - started) / 1e6 < budget.max_warmup_wall_ms:
-        one(i)
-        i += 1
-    samples = Samples(warmup_calls=i)
-    started = _perf_counter_ns()
-    while len(samples.ms) < reps:
-        over_wall = (_perf_counter_ns() - started) / 1e6 >= budget.max_wall_ms
-        if over_wall and len(samples.ms) >= budget.min_reps:
-            break
-        samples.ms.append(one(i))
-        samples.set_index.append(i % n_sets)
-        i += 1
-    return samples
 
 
 def summarize(samples: list[float]) -> tuple[float | None, float | None]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import random
 import sys
 import traceback
 from pathlib import Path
@@ -18,11 +17,9 @@ from typing import Any
 
 from kernelwright.bench_tasks.run import as_list
 from kernelwright.verifier import timing
+from kernelwright.verifier.channel import Endpoint
 from kernelwright.verifier.reference import tensor_hash
 from kernelwright.verifier.witness import OpTrace, profiled_ops
-
-_SYSRAND = random.SystemRandom()
-SPOT_POINTS = 16
 
 
 class CompiledOnly(Exception):
@@ -219,7 +216,7 @@ def _run_trial(
         for x in inputs:
             if isinstance(x, torch.Tensor) and x.is_floating_point():
                 x.requires_grad_(True)
-    trace = OpTrace()
+    trace = OpTrace(cls)
     with trace.mode:
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
             outputs = as_list(model(*inputs))
@@ -238,7 +235,7 @@ def _run_trial(
         "grads": grad_data,
         "input_hashes": [tensor_hash(x) if isinstance(x, torch.Tensor) else None for x in inputs],
         "ops": trace.counts,
-        "profiled_ops": profiled_ops(prof),
+        "profiled_ops": profiled_ops(prof, trace),
         "trace_alive": trace_alive,
         "activity": background_activity(),
     }
@@ -313,23 +310,24 @@ def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     }
 
 
-def _spot(outputs: list[Any]) -> list[tuple[list[int], list[float]]]:
+def _spot_values(outputs: list[Any], picks: list[list[int]]) -> list[list[float]]:
+    """The values at the flat positions the parent picked, one list per output."""
     import torch
 
-    spots: list[tuple[list[int], list[float]]] = []
-    for out in outputs:
-        if not isinstance(out, torch.Tensor) or out.numel() == 0:
-            spots.append(([], []))
+    values: list[list[float]] = []
+    for n, idx in enumerate(picks):
+        out = outputs[n] if n < len(outputs) else None
+        if not idx or not isinstance(out, torch.Tensor) or out.numel() == 0:
+            values.append([])
             continue
         flat = out.detach().reshape(-1)
-        idx = [_SYSRAND.randrange(flat.numel()) for _ in range(SPOT_POINTS)]
-        values = flat[torch.tensor(idx, device=flat.device)].to("cpu", torch.float64).tolist()
-        spots.append((idx, values))
-    return spots
+        where = torch.tensor([i % flat.numel() for i in idx], device=flat.device)
+        values.append(flat[where].to("cpu", torch.float64).tolist())
+    return values
 
 
 class TimedRunner:
-    """The call to time, over fresh copies of rotated input sets, prepared outside the timing."""
+    """The call to time, over fresh copies of input sets, prepared outside the timing."""
 
     def __init__(
         self, job: dict[str, Any], cls: Any, payload: dict[str, Any], compile_model: bool = False
@@ -340,17 +338,34 @@ class TimedRunner:
         self.backward = bool(job["backward"])
         model = build_model(cls, payload["model"], self.device)
         self.model = torch.compile(model) if compile_model else model
-        self.sets = [
-            [_to_device(x, self.device) for x in inputs] for inputs in payload["input_sets"]
-        ]
+        self.sets: dict[int, list[Any]] = {
+            n: [_to_device(x, self.device) for x in inputs]
+            for n, inputs in enumerate(payload["input_sets"])
+        }
         self.grad_outputs = [g.to(self.device) for g in payload.get("grad_outputs") or []]
         self.current: list[Any] = []
+        # Held-out inputs are copied into this set, allocated up front like the loop's sets, so
+        # a held-out call allocates exactly what a loop call does (no page faults of its own).
+        self.slot = [x.clone() if isinstance(x, torch.Tensor) else x for x in self.sets[0]]
 
-    def prepare(self, s: int) -> None:
+    def load_held_out(self, inputs: list[Any]) -> None:
+        import torch
+
+        for n, x in enumerate(inputs):
+            kept = self.slot[n] if n < len(self.slot) else None
+            same = isinstance(x, torch.Tensor) and isinstance(kept, torch.Tensor)
+            if same and kept.shape == x.shape and kept.dtype == x.dtype:  # type: ignore[union-attr]
+                kept.copy_(x)  # type: ignore[union-attr]
+            elif n < len(self.slot):
+                self.slot[n] = _to_device(x, self.device)
+            else:
+                self.slot.append(_to_device(x, self.device))
+
+    def prepare(self, inputs: list[Any]) -> None:
         import torch
 
         self.current = []
-        for x in self.sets[s]:
+        for x in inputs:
             if isinstance(x, torch.Tensor):
                 fresh = x.clone()
                 if self.backward and fresh.is_floating_point():
@@ -359,7 +374,7 @@ class TimedRunner:
             else:
                 self.current.append(x)
 
-    def call(self, s: int) -> Any:
+    def call(self) -> Any:
         import torch
 
         outputs = self.model(*self.current)
@@ -369,11 +384,34 @@ class TimedRunner:
         return outputs
 
 
-def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
+def fix_conditions(threads: int | None, cpus: list[int] | None) -> dict[str, Any]:
+    """Pin the timing child's thread counts and CPUs, as the parent chose them, before any
+    candidate code runs, so that every evaluation is measured under the same conditions."""
     import torch
 
+    applied: dict[str, Any] = {}
+    if cpus:
+        try:
+            os.sched_setaffinity(0, cpus)
+            applied["cpus"] = sorted(os.sched_getaffinity(0))
+        except OSError:
+            applied["cpus"] = None
+    if threads:
+        torch.set_num_threads(threads)
+    applied["threads"] = torch.get_num_threads()
+    return applied
+
+
+def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint | None) -> dict[str, Any]:
+    """Serve the parent's timing loop: each request names one input set (or brings one the child
+    has never seen) and gets back one sample, with the output values the parent asked for."""
+    import torch
+
+    if channel is None:
+        raise RuntimeError("the timing phase needs the parent's channel")
     payload = torch.load(scratch / "timing.pt", weights_only=True)
     (scratch / "timing.pt").unlink()
+    conditions = fix_conditions(job.get("threads"), job.get("cpus"))
     before = timing.clock_ids()
     warm_thread_pools()
     activity = background_activity()
@@ -384,82 +422,54 @@ def mode_timing(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
         cls = load_task_module(Path(job["task_path"]), job.get("overrides") or {}).Model
     else:
         cls = _model_class(_import_candidate(Path(job["candidate"])))
-    runner = TimedRunner(job, cls, payload)
+    runners: dict[str, TimedRunner] = {"eager": TimedRunner(job, cls, payload)}
     clock = timing.make_clock(job["device"])
-    budget = timing.Budget(**job["budget"])
-    result: dict[str, Any] = {"ok": True}
-    spots: list[Any] = []
-    full_at = set(job.get("full_output_calls", []))
-    full: dict[int, Any] = {}
-
-    def after(i: int, s: int, out: Any) -> None:
+    channel.send({"ready": True, "conditions": conditions})
+    while True:
+        request = channel.recv()
+        if request.get("op") == "end":
+            break
+        model = request.get("model", "eager")
+        if model not in runners:
+            try:
+                runners[model] = TimedRunner(job, cls, payload, compile_model=True)
+            except Exception as exc:
+                channel.send({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+                continue
+        runner = runners[model]
+        s = int(request["set"])
+        held_out = request.get("inputs") is not None
+        if held_out:  # an input set seen for the first and only time
+            runner.load_held_out(request.pop("inputs"))
+        try:
+            runner.prepare(runner.slot if held_out else runner.sets[s])
+            clock.flush()
+            out, ms = clock.time_call(runner.call)
+        except Exception as exc:
+            if model == "eager":
+                raise
+            channel.send({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+            continue
         outputs = as_list(out)
-        spots.append((i, s, _spot(outputs)))
-        if i in full_at:
-            full[i] = (s, describe_outputs(outputs)[1])
-
-    rotating = int(job.get("rotating_sets") or len(runner.sets))
-    samples = timing.measure(runner.call, rotating, clock, budget, runner.prepare, after)
-    result["samples"] = samples.ms
-    result["cold"] = _time_held_out(runner, clock, rotating)
+        reply: dict[str, Any] = {"ms": ms}
+        if request.get("spots"):
+            reply["spots"] = _spot_values(outputs, request["spots"])
+        if request.get("full"):
+            reply["output"] = describe_outputs(outputs)[1]
+        del out, outputs
+        runner.current = []
+        channel.send(reply)
+    result: dict[str, Any] = {"ok": True, "conditions": conditions}
     if isinstance(clock, timing.CudaClock):
         result["l2_reset"] = {
             "available": clock.reset_l2 is not None,
             "failed": clock.l2_resets_failed,
         }
-    result["set_index"] = samples.set_index
-    result["warmup_calls"] = samples.warmup_calls
-    if job.get("compile_model"):
-        result["eager_samples"] = samples.ms
-        result.update(_time_compiled(job, cls, payload, clock, budget, scratch, result))
-    # One more call after the loop, compared in full by the parent (E06).
-    runner.prepare(0)
-    final = as_list(runner.call(0))
-    _sync(job["device"])
-    result["final_output"] = describe_outputs(final)[1]
-    result["spots"] = spots
-    result["full_outputs"] = full
     result["clock_ids_before"] = before
     result["clock_ids_after"] = timing.clock_ids()
     result["activity_before"] = activity
     result["activity_after"] = background_activity()
     return result
-
-
-def _time_compiled(
-    job: dict[str, Any],
-    cls: Any,
-    payload: dict[str, Any],
-    clock: Any,
-    budget: Any,
-    scratch: Path,
-    partial: dict[str, Any],
-) -> dict[str, Any]:
-    """Time ``torch.compile`` of the reference model; any failure only loses this baseline."""
-    _write(scratch, partial)  # the eager baseline survives a compile that hangs or crashes
-    try:
-        runner = TimedRunner(job, cls, payload, compile_model=True)
-        rotating = int(job.get("rotating_sets") or len(runner.sets))
-        samples = timing.measure(runner.call, rotating, clock, budget, runner.prepare)
-        return {"compile_samples": samples.ms}
-    except Exception as exc:
-        return {"compile_error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-
-
-def _time_held_out(
-    runner: TimedRunner, clock: Any, first: int
-) -> list[tuple[int, float, list[Any]]]:
-    """One timed call on each input set the loop never used, with its full output (E05).
-
-    A kernel that answers from a cache keyed on input values is fast in the loop and slow here.
-    """
-    cold = []
-    for s in range(first, len(runner.sets)):
-        runner.prepare(s)
-        clock.flush()
-        out, ms = clock.time_call(lambda s=s: runner.call(s))
-        cold.append((s, ms, describe_outputs(as_list(out))[1]))
-    return cold
 
 
 MODES = {"compile": mode_compile, "correctness": mode_correctness, "timing": mode_timing}
@@ -470,12 +480,18 @@ def main(argv: list[str]) -> int:
     scratch = job_path.parent
     job = json.loads(job_path.read_text())
     job_path.unlink()
-    # The parent names the result file on stdin, read before any candidate code runs, so the
-    # candidate cannot know where its verdict data goes (E12).
+    # The parent names the result file (and, for a driven phase, the fd of its reply pipe) on
+    # stdin, read before any candidate code runs, so the candidate cannot know where its verdict
+    # data goes (E12).
     global _RESULT_NAME
-    _RESULT_NAME = sys.stdin.readline().strip() or _RESULT_NAME
+    first = sys.stdin.buffer.readline().decode(errors="replace").split()
+    _RESULT_NAME = first[0] if first else _RESULT_NAME
+    channel = Endpoint(0, int(first[1]), trusted=True) if len(first) > 1 else None
     try:
-        result = MODES[job["mode"]](job, scratch)
+        if job["mode"] == "timing":
+            result = mode_timing(job, scratch, channel)
+        else:
+            result = MODES[job["mode"]](job, scratch)  # type: ignore[operator]
     except BaseException as exc:  # the candidate may raise anything, SystemExit included
         kind = "compile" if job["mode"] == "compile" else "runtime"
         message = f"{type(exc).__name__}: {exc}".strip()

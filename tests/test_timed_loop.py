@@ -1,0 +1,174 @@
+"""The parent's timing loop against simulated children: where held-out calls go, what the
+held-out statistic decides under noise and under a cache, and how a disturbed loop is handled.
+
+The simulated child answers in-process through the same request and reply dictionaries a real
+worker exchanges with the parent, with the sample it is told to report.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from kernelwright.verifier.timed_loop import (
+    DISTURBED,
+    MIN_HELD_OUT,
+    Call,
+    CallFailed,
+    Loop,
+    LoopPlan,
+    TimingRun,
+    cached_results,
+    drive,
+    held_out_count,
+    steadiest,
+)
+from kernelwright.verifier.timing import Budget
+
+Sampler = Callable[[dict[str, Any], int], float]
+
+
+class FakeChild:
+    """An endpoint whose replies come from ``sampler(request, call_number)``."""
+
+    def __init__(self, sampler: Sampler) -> None:
+        self.sampler = sampler
+        self.requests: list[dict[str, Any]] = []
+        self.replies: list[Any] = [{"ready": True, "conditions": {"threads": 1}}]
+
+    def send(self, message: Any, timeout: float | None = None) -> None:
+        self.requests.append(message)
+        if message.get("op") != "call":
+            return
+        reply: dict[str, Any] = {"ms": float(self.sampler(message, len(self.requests) - 1))}
+        if message.get("spots"):
+            reply["spots"] = [[0.0] * len(idx) for idx in message["spots"]]
+        if message.get("full"):
+            reply["output"] = []
+        self.replies.append(reply)
+
+    def recv(self, timeout: float | None = None) -> Any:
+        return self.replies.pop(0)
+
+
+def _plan(**kw: Any) -> LoopPlan:
+    budget = Budget(warmup_ms=5.0, rep_ms=60.0, max_wall_ms=10_000.0)
+    held = [[f"held-{i}"] for i in range(8)]
+    return LoopPlan(budget=budget, loop_sets=3, held_out_inputs=held, output_numels=[100], **kw)
+
+
+def _run(sampler: Sampler, **kw: Any) -> tuple[TimingRun, FakeChild]:
+    child = FakeChild(sampler)
+    run = TimingRun()
+    drive(child, _plan(**kw), run)  # type: ignore[arg-type]
+    return run, child
+
+
+def test_held_out_calls_come_after_warm_up_once_each_and_in_full() -> None:
+    run, child = _run(lambda req, n: 1.0)
+    calls = [r for r in child.requests if r.get("op") == "call"]
+    held = [r for r in calls if "inputs" in r]
+    first = run.loops[0]
+    assert len(held) == held_count(first) >= MIN_HELD_OUT
+    assert sorted(r["set"] for r in held) == list(range(3, 3 + len(held)))  # each set once
+    assert all(r["full"] for r in held)
+    # None during warm-up: the first held-out request comes after every warm-up call.
+    first_held = next(n for n, r in enumerate(calls) if "inputs" in r)
+    assert first_held >= first.warmup_calls
+    # Loop calls rotate over the sets the child holds; every call is spot-checked.
+    assert {r["set"] for r in calls if "inputs" not in r} == {0, 1, 2}
+    assert all(len(r["spots"][0]) == 16 for r in calls)
+    assert child.requests[-1] == {"op": "end"}
+    assert run.final_output == []
+
+
+def held_count(loop: Loop) -> int:
+    return len(loop.held_out)
+
+
+def test_held_out_positions_are_secret_and_vary() -> None:
+    orders = set()
+    for _ in range(6):
+        run, _ = _run(lambda req, n: 1.0)
+        orders.add(tuple(n for n, c in enumerate(run.loops[0].calls) if c.held_out))
+    assert len(orders) > 1
+
+
+def test_fast_kernels_get_more_held_out_calls() -> None:
+    assert held_out_count(0.05, 8) > held_out_count(5.0, 8) >= MIN_HELD_OUT
+    assert held_out_count(0.05, 3) == 3
+
+
+def test_honest_kernel_under_noise_is_rarely_a_cache() -> None:
+    """Bursts of load slow 30% of the calls 3-8x, held-out ones included. The statistic alone
+    fires on well under 2% of such loops (all held-out calls must be slow by chance); the
+    evaluation then measures again in a fresh child and rejects only if it fires twice."""
+    rng = random.Random(7)
+    fired = 0
+    for _ in range(200):
+
+        def noisy(req: dict[str, Any], n: int) -> float:
+            base = 1.0 + rng.random() * 0.05
+            return base * (rng.choice([3.0, 8.0]) if rng.random() < 0.3 else 1.0)
+
+        run, _ = _run(noisy)
+        fired += cached_results(run.loops[0]) is not None
+    assert fired <= 4
+
+
+def test_content_cache_is_found() -> None:
+    """A cache makes every held-out call slow, however noisy the loop is."""
+    rng = random.Random(11)
+
+    def cache(req: dict[str, Any], n: int) -> float:
+        noise = rng.choice([1.0, 1.0, 1.0, 4.0])
+        return (2.0 if "inputs" in req else 0.1) * noise
+
+    run, _ = _run(cache)
+    detail = cached_results(run.loops[0])
+    assert detail is not None and "unseen inputs" in detail
+
+
+def test_one_slow_held_out_call_is_not_enough() -> None:
+    def sampler(req: dict[str, Any], n: int) -> float:
+        return 10.0 if req.get("set") == 3 else 1.0
+
+    run, _ = _run(sampler)
+    assert cached_results(run.loops[0]) is None
+
+
+def test_disturbed_loop_is_measured_again() -> None:
+    """A loop whose second half is slower (a neighbour started) gets another loop; the report
+    comes from one whose halves agree."""
+    state = {"calls": 0}
+
+    def sampler(req: dict[str, Any], n: int) -> float:
+        state["calls"] += 1
+        return 3.0 if 30 <= state["calls"] < 60 else 1.0
+
+    run, _ = _run(sampler)
+    assert len(run.loops) >= 2
+    assert run.loops[0].disagreement() > DISTURBED
+    assert run.loop.disagreement() <= DISTURBED
+    assert statistics.median(run.loop.samples) == 1.0
+
+
+def test_steadiest_takes_the_fastest_when_every_loop_is_disturbed() -> None:
+    def loop(samples: list[float]) -> Loop:
+        return Loop(calls=[Call(0, ms, ms + 0.1) for ms in samples])
+
+    loops = [loop([1.0] * 5 + [2.0] * 5), loop([5.0] * 5 + [8.0] * 5)]
+    assert all(lp.disagreement() > DISTURBED for lp in loops)
+    assert steadiest(loops) == 0
+
+
+def test_malformed_replies_fail_the_call() -> None:
+    child = FakeChild(lambda req, n: 1.0)
+    child.replies = [{"ready": True}, {"ms": "fast"}]
+    child.send = lambda message, timeout=None: None  # type: ignore[method-assign]
+    with pytest.raises(CallFailed):
+        drive(child, _plan(), TimingRun())  # type: ignore[arg-type]

@@ -1,0 +1,330 @@
+"""The parent's side of a timing phase: it drives the child's loop one call at a time.
+
+The parent turns the budgets into counts, picks which calls are spot-checked or returned in full,
+and where the held-out calls go: each brings an input set the child has never seen, at a position
+after warm-up that the child learns only when the call arrives. Every held-out call goes through
+the same prepare / flush / time / release path as a loop call, so an honest kernel is as fast on
+it as in the loop, and a kernel that answers from a cache keyed on input values is slow on every
+one of them. The parent also brackets every call with its own clock.
+
+A loop whose halves disagree was disturbed (another process took the CPU, a clock changed); it is
+measured again, up to ``MAX_LOOPS`` times, and the steadiest loop is reported with its spread.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from kernelwright.verifier.channel import Endpoint
+from kernelwright.verifier.timing import Budget
+
+SPOT_POINTS = 16
+# Held-out calls per loop: at least this many; more for fast kernels, up to the sets prepared.
+MIN_HELD_OUT = 5
+MAX_HELD_OUT = 8
+FAST_KERNEL_MS = 1.0
+# Calls returned in full at random positions of the first loop (E06), besides the held-out calls.
+FULL_CALLS = 2
+# A loop is disturbed when the medians of its halves differ by more than this fraction.
+DISTURBED = 0.05
+MAX_LOOPS = 3
+# The held-out check: every held-out call slower than this multiple of the loop's 90th
+# percentile, and a one-sided rank test that puts them above the loop.
+COLD_RATIO = 1.5
+COLD_MARGIN_MS = 0.005
+COLD_P = 0.01
+
+
+class CallFailed(Exception):
+    """The child could not run a requested call (an error it reported, or a malformed reply)."""
+
+
+@dataclass
+class Call:
+    """One timed call as the parent saw it."""
+
+    set_index: int
+    ms: float  # the child's sample
+    wall_ms: float  # the parent's clock around the request and the reply
+    held_out: bool = False
+    spots: list[tuple[list[int], list[float]]] | None = None
+    output: list[Any] | None = None
+
+
+@dataclass
+class Loop:
+    """One measured loop: its calls in order (held-out calls among them) and its warm-up."""
+
+    calls: list[Call] = field(default_factory=list)
+    warmup_calls: int = 0
+    estimate_ms: float = 0.0  # one call, from the warm-up: what the counts were derived from
+    wall_ms: float = 0.0  # the parent's clock around the measured part
+
+    @property
+    def samples(self) -> list[float]:
+        return [c.ms for c in self.calls if not c.held_out]
+
+    @property
+    def held_out(self) -> list[Call]:
+        return [c for c in self.calls if c.held_out]
+
+    def halves(self) -> tuple[float, float] | None:
+        samples = self.samples
+        if len(samples) < 8:
+            return None
+        half = len(samples) // 2
+        return statistics.median(samples[:half]), statistics.median(samples[half:])
+
+    def disagreement(self) -> float:
+        halves = self.halves()
+        if halves is None or min(halves) <= 0:
+            return 0.0
+        return abs(halves[0] - halves[1]) / min(halves)
+
+    def summary(self) -> dict[str, Any]:
+        samples = self.samples
+        halves = self.halves()
+        return {
+            "samples": len(samples),
+            "median_ms": statistics.median(samples) if samples else None,
+            "halves_ms": list(halves) if halves else None,
+            "disturbed": self.disagreement() > DISTURBED,
+            "held_out": len(self.held_out),
+            "warmup_calls": self.warmup_calls,
+            "wall_ms": round(self.wall_ms, 3),
+        }
+
+
+@dataclass
+class TimingRun:
+    """Everything the parent observed in one timing child."""
+
+    conditions: dict[str, Any] = field(default_factory=dict)
+    loops: list[Loop] = field(default_factory=list)
+    chosen: int = 0
+    final_output: list[Any] | None = None
+    compile_loop: Loop | None = None
+    compile_error: str | None = None
+
+    @property
+    def loop(self) -> Loop:
+        return self.loops[self.chosen]
+
+    @property
+    def calls(self) -> list[Call]:
+        return [c for loop in self.loops for c in loop.calls]
+
+
+@dataclass
+class LoopPlan:
+    """What the parent asks of one timing child."""
+
+    budget: Budget
+    loop_sets: int  # input sets the child received up front, used in rotation
+    held_out_inputs: list[list[Any]] = field(default_factory=list)  # sent one call at a time
+    output_numels: list[int] | None = None  # spot-check every call when given
+    compile_model: bool = False  # also time torch.compile of the model (trusted baseline)
+    max_loops: int = MAX_LOOPS
+    call_timeout: float = 300.0
+
+
+class Driver:
+    """Sends one request per call and collects the replies."""
+
+    def __init__(self, endpoint: Endpoint, plan: LoopPlan, rng: random.Random) -> None:
+        self.endpoint = endpoint
+        self.plan = plan
+        self.rng = rng
+
+    def call(
+        self,
+        set_index: int,
+        *,
+        inputs: list[Any] | None = None,
+        full: bool = False,
+        model: str = "eager",
+    ) -> Call:
+        request: dict[str, Any] = {"op": "call", "set": set_index, "model": model}
+        picks = None
+        if self.plan.output_numels is not None:
+            picks = [
+                sorted(self.rng.randrange(n) for _ in range(SPOT_POINTS)) if n else []
+                for n in self.plan.output_numels
+            ]
+            request["spots"] = picks
+        if inputs is not None:
+            request["inputs"] = inputs
+        request["full"] = full
+        started = time.perf_counter_ns()
+        self.endpoint.send(request, timeout=self.plan.call_timeout)
+        reply = self.endpoint.recv(timeout=self.plan.call_timeout)
+        wall_ms = (time.perf_counter_ns() - started) / 1e6
+        if not isinstance(reply, dict):
+            raise CallFailed("the child's reply is not a mapping")
+        if "error" in reply:
+            raise CallFailed(str(reply["error"])[:300])
+        ms = reply.get("ms")
+        if not isinstance(ms, float) or not math.isfinite(ms):
+            raise CallFailed(f"the child's sample is not a number: {type(ms).__name__}")
+        call = Call(set_index, ms, wall_ms, held_out=inputs is not None)
+        if picks is not None:
+            values = reply.get("spots")
+            if not isinstance(values, list) or len(values) != len(picks):
+                raise CallFailed("the child's spot values do not match the positions asked for")
+            call.spots = [(idx, list(v)) for idx, v in zip(picks, values, strict=True)]
+        if full:
+            output = reply.get("output")
+            if not isinstance(output, list):
+                raise CallFailed("the child returned no output for a call asked in full")
+            call.output = output
+        return call
+
+
+def drive(endpoint: Endpoint, plan: LoopPlan, run: TimingRun) -> None:
+    """Run the whole timing phase of one child, filling ``run`` as replies arrive.
+
+    ``run`` is filled in place so that what was measured survives a child that dies later (a
+    torch.compile baseline that crashes keeps the eager loop).
+    """
+    rng = random.Random(random.SystemRandom().getrandbits(64))
+    driver = Driver(endpoint, plan, rng)
+    hello = endpoint.recv(timeout=plan.call_timeout)
+    if not isinstance(hello, dict) or hello.get("ready") is not True:
+        raise CallFailed("the timing child did not report ready")
+    run.conditions = dict(hello.get("conditions") or {})
+    held_out = list(enumerate(plan.held_out_inputs, start=plan.loop_sets))
+    first = measure_loop(driver, plan, held_out, warm=True)
+    run.loops.append(first)
+    while run.loops[-1].disagreement() > DISTURBED and len(run.loops) < plan.max_loops:
+        run.loops.append(measure_loop(driver, plan, [], warm=False, estimate=first.estimate_ms))
+    run.chosen = steadiest(run.loops)
+    if plan.compile_model:
+        try:
+            run.compile_loop = measure_loop(driver, plan, [], warm=True, model="compiled")
+        except CallFailed as exc:
+            run.compile_error = str(exc)
+    # One more call after the loops, compared in full by the parent (E06).
+    run.final_output = driver.call(0, full=True).output
+    endpoint.send({"op": "end"}, timeout=plan.call_timeout)
+
+
+def steadiest(loops: list[Loop]) -> int:
+    """The first undisturbed loop; when every loop was disturbed, the fastest one (disturbance
+    only ever adds time)."""
+    for n, loop in enumerate(loops):
+        if loop.disagreement() <= DISTURBED:
+            return n
+    return min(range(len(loops)), key=lambda n: statistics.median(loops[n].samples))
+
+
+def measure_loop(
+    driver: Driver,
+    plan: LoopPlan,
+    held_out: list[tuple[int, list[Any]]],
+    *,
+    warm: bool,
+    model: str = "eager",
+    estimate: float | None = None,
+) -> Loop:
+    """Warm up (the estimate of one call comes from the warm-up's second half), then measure,
+    with the held-out calls at secret positions among the measured ones."""
+    budget = plan.budget
+    rotate = max(1, plan.loop_sets)
+    counter = iter(range(1 << 62))
+
+    def loop_call(full: bool = False) -> Call:
+        return driver.call(next(counter) % rotate, full=full, model=model)
+
+    loop = Loop()
+    warmup: list[Call] = []
+    if warm or estimate is None:
+        least = min(budget.max_warmup, max(3, rotate))
+        started = time.perf_counter_ns()
+        while len(warmup) < budget.max_warmup:
+            spent = sum(c.ms for c in warmup)
+            wall = (time.perf_counter_ns() - started) / 1e6
+            if len(warmup) >= least and (
+                spent >= budget.warmup_ms or wall >= budget.max_warmup_wall_ms
+            ):
+                break
+            warmup.append(loop_call())
+        settled = warmup[len(warmup) // 2 :]
+        estimate = statistics.median(c.ms for c in settled)
+        per_call_wall = statistics.median(c.wall_ms for c in settled)
+    else:
+        per_call_wall = estimate
+    loop.warmup_calls = len(warmup)
+    loop.estimate_ms = estimate = max(estimate, 1e-3)
+    per_call_wall = max(per_call_wall, estimate)
+    reps = min(budget.max_reps, max(budget.min_reps, math.ceil(budget.rep_ms / estimate)))
+    # The calls the wall-clock cap will let through, so the secret positions fall inside them.
+    expected = min(reps, max(budget.min_reps, int(budget.max_wall_ms / per_call_wall)))
+    wanted = held_out[: held_out_count(estimate, len(held_out))]
+    slots = set(driver.rng.sample(range(expected + len(wanted)), len(wanted)))
+    full_at = set(driver.rng.sample(range(expected), min(FULL_CALLS, expected))) if warm else set()
+    pending = list(wanted)
+    started = time.perf_counter_ns()
+    position = 0
+    while True:
+        elapsed = (time.perf_counter_ns() - started) / 1e6
+        measured = len(loop.calls) - (len(wanted) - len(pending))
+        done = measured >= reps or (elapsed >= budget.max_wall_ms and measured >= budget.min_reps)
+        if done and not pending:
+            break
+        if pending and (done or position in slots):
+            set_index, inputs = pending.pop(0)
+            loop.calls.append(driver.call(set_index, inputs=inputs, full=True, model=model))
+        else:
+            loop.calls.append(loop_call(full=measured in full_at))
+        position += 1
+    loop.wall_ms = (time.perf_counter_ns() - started) / 1e6
+    return loop
+
+
+def held_out_count(estimate_ms: float, available: int) -> int:
+    """At least ``MIN_HELD_OUT`` held-out calls; more for fast kernels, whose calls are cheap."""
+    wanted = MAX_HELD_OUT if estimate_ms < FAST_KERNEL_MS else MIN_HELD_OUT
+    return min(wanted, available)
+
+
+def cached_results(loop: Loop) -> str | None:
+    """Why the held-out calls look like a cache at work, or None.
+
+    A cache keyed on input values makes every call on unseen inputs slow; noise makes only some
+    slow. So each held-out call is compared with the loop calls measured around it (a burst of
+    load slows those too), every one of them must be far slower, and a one-sided rank test must
+    also put the held-out calls above the whole loop.
+    """
+    samples = loop.samples
+    cold = loop.held_out
+    if len(samples) < 4 or not cold:
+        return None
+    ratios = [call.ms / max(_local_median(loop.calls, call), 1e-9) for call in cold]
+    if min(ratios) <= COLD_RATIO or min(c.ms for c in cold) <= min(samples) + COLD_MARGIN_MS:
+        return None
+    from scipy.stats import mannwhitneyu
+
+    cold_ms = [c.ms for c in cold]
+    p = float(mannwhitneyu(cold_ms, samples, alternative="greater").pvalue)
+    if p >= COLD_P:
+        return None
+    return (
+        f"every call on unseen inputs is slow: each of {len(cold)} took at least {min(ratios):.3g}x "
+        f"the loop calls around it (fastest {min(cold_ms):.4g} ms, loop median "
+        f"{statistics.median(samples):.4g} ms, rank test p={p:.2g}): results are being reused "
+        "across timed calls"
+    )
+
+
+def _local_median(calls: list[Call], target: Call, k: int = 6) -> float:
+    """The median of the ``k`` loop calls nearest to ``target`` in the order they ran."""
+    where = next(n for n, c in enumerate(calls) if c is target)
+    near = sorted(
+        (abs(n - where), c.ms) for n, c in enumerate(calls) if not c.held_out and n != where
+    )
+    return statistics.median(ms for _, ms in near[:k])
