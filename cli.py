@@ -336,6 +336,18 @@ def render_verdict(v: Verdict) -> None:
         )
         table.add_row("candidate", _ms(t.candidate_ms) + spread)
         table.add_row("eager / compile", f"{_ms(t.eager_ms)} / {_ms(t.compile_ms)}")
+        conditions = v.extra.get("timing_conditions") or {}
+        if conditions:
+            loops = v.extra.get("timing_loops") or []
+            table.add_row(
+                "conditions",
+                f"{conditions.get('threads')} thread(s) on CPUs {conditions.get('cpus')}, "
+                f"{len(loops)} loop(s), {len(v.extra.get('held_out_ms') or [])} held-out calls",
+            )
+        again = v.extra.get("remeasured")
+        if again:
+            outcome = "repeated" if again.get("repeated") else "did not repeat"
+            table.add_row("re-measured", f"{again.get('check')}: {outcome}")
         if not t.meaningful:
             table.add_row("timing", "[yellow]not meaningful on this device (interpreter)[/]")
     for key in ("eager", "compile"):

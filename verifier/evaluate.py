@@ -497,20 +497,12 @@ class Evaluation:
         )
         job = {"device": self.device, "backward": self.task.backward}
         child, result, run = self._driven_phase(phase, job, sets, plan, self.options.timeout)
-        if (
-            child.conversation_error
-            and not child.timed_out
-            and result is not None
-            and result.get("ok")
-        ):
-            raise _Stop(
-                "crashed", f"the timing child broke off its loop: {child.conversation_error}"
-            )
-        if result is None and child.conversation_error and not child.timed_out:
-            detail = f"the timing child stopped answering: {child.conversation_error}"
-            if child.signal or child.oom_killed:
-                self._failure("timing", child, result, self.options.timeout)
-            raise _Stop("crashed", detail)
+        broken = child.conversation_error
+        if broken and not child.timed_out and not broken.startswith("ChannelClosed"):
+            # The parent ended the conversation (a malformed or missing answer) and killed it.
+            raise _Stop("crashed", f"the timing child did not answer as asked: {broken}")
+        if broken and result is not None and result.get("ok"):
+            raise _Stop("crashed", "the timing child left its loop before the parent ended it")
         self._failure("timing", child, result, self.options.timeout)
         assert result is not None
         self._clock_check(result)
