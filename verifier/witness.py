@@ -67,7 +67,7 @@ def _under(path: str, roots: list[Path]) -> bool:
 
 
 class Ownership:
-    """Which newly registered ops are the candidate's own, from where their kernels came from.
+    """Which newly registered ops are the candidate's own, judged by where they were registered from.
 
     An op is the candidate's when it was registered after the snapshot, its namespace is not
     torch's or a vendor library's, and nothing it was registered from lies outside the
@@ -198,6 +198,10 @@ class OpTrace:
                 if func.namespace == "aten":
                     name = str(func.overloadpacket.__name__)
                     counts[name] = counts.get(name, 0) + 1
+                    return func(*args, **kwargs)
+                if not isinstance(func, torch._ops.OpOverload):  # a higher-order op
+                    key = f"{func.namespace}.{getattr(func, '__name__', func)}"
+                    counts[key] = counts.get(key, 0) + 1
                     return func(*args, **kwargs)
                 qualname = str(func._schema.name)
                 key = qualname if ownership.owns(qualname) else qualname.replace("::", ".", 1)
