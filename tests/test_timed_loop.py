@@ -150,20 +150,33 @@ def test_disturbed_loop_is_measured_again() -> None:
         state["calls"] += 1
         return 3.0 if 30 <= state["calls"] < 60 else 1.0
 
-    run, _ = _run(sampler)
+    run, _ = _run(sampler, min_loops=1)
     assert len(run.loops) >= 2
     assert run.loops[0].disagreement() > DISTURBED
     assert run.loop.disagreement() <= DISTURBED
     assert statistics.median(run.loop.samples) == 1.0
 
 
-def test_steadiest_takes_the_fastest_when_every_loop_is_disturbed() -> None:
-    def loop(samples: list[float]) -> Loop:
-        return Loop(calls=[Call(0, ms, ms + 0.1) for ms in samples])
+def _loop(samples: list[float]) -> Loop:
+    return Loop(calls=[Call(0, ms, ms + 0.1) for ms in samples])
 
-    loops = [loop([1.0] * 5 + [2.0] * 5), loop([5.0] * 5 + [8.0] * 5)]
+
+def test_steadiest_takes_the_fastest_when_every_loop_is_disturbed() -> None:
+    loops = [_loop([5.0] * 5 + [8.0] * 5), _loop([1.0] * 5 + [2.0] * 5)]
     assert all(lp.disagreement() > DISTURBED for lp in loops)
-    assert steadiest(loops) == 0
+    assert steadiest(loops) == 1
+
+
+def test_steadiest_prefers_the_fastest_steady_loop() -> None:
+    loops = [_loop([2.0] * 10), _loop([1.0] * 5 + [3.0] * 5), _loop([1.5] * 10)]
+    assert steadiest(loops) == 2
+
+
+def test_at_least_two_loops_where_timing_means_something() -> None:
+    run, _ = _run(lambda req, n: 1.0)
+    assert len(run.loops) == 2 and all(not lp.held_out for lp in run.loops[1:])
+    run, _ = _run(lambda req, n: 1.0, min_loops=1)
+    assert len(run.loops) == 1
 
 
 def test_malformed_replies_fail_the_call() -> None:

@@ -34,6 +34,7 @@ from kernelwright.verifier.channel import Endpoint
 from kernelwright.verifier.guards import library_violations, static_guards, trace_violations
 from kernelwright.verifier.timed_loop import (
     MAX_HELD_OUT,
+    MIN_LOOPS,
     LoopPlan,
     TimingRun,
     cached_results,
@@ -44,6 +45,11 @@ from kernelwright.verifier.verdict import Finding, Verdict
 
 # Flagged when a candidate beats eager by more than this on a meaningful timing (E18).
 IMPLAUSIBLE_SPEEDUP = 50.0
+# glibc returns the top of its heap to the system when enough of it is free, and whether that
+# happens depends on where earlier blocks landed: one process then pays page faults for every
+# output it allocates and the next does not (relu's medians split 0.10 / 0.18 ms across
+# evaluations). A fixed mmap threshold and no trimming make every child allocate the same way.
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184"
 # A sample may exceed the parent's own clock around its call by no more than timer granularity.
 WALL_SLACK_MS = 0.01
 # Flagged when a candidate runs faster than this fraction of the device's roofline time (E18).
@@ -149,7 +155,7 @@ class Evaluation:
             MAX_JOBS="4",
         )
         threads = str(self.conditions()[0])
-        env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+        env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, GLIBC_TUNABLES=MALLOC_TUNABLES)
         env.update(self.backend.child_env(phase, self.options.compile_only))
         if phase == "compile":
             env["CUDA_VISIBLE_DEVICES"] = ""
@@ -424,14 +430,20 @@ class Evaluation:
             )
 
     def conditions(self) -> tuple[int, list[int]]:
-        """The threads and CPUs every timing child of this evaluation runs with."""
+        """The threads and CPUs every timing child of this evaluation runs with.
+
+        One CPU is left to the parent and the rest of the machine, and the child is pinned to the
+        others: a parallel region whose threads fill every CPU waits at each barrier for the one
+        a neighbour preempted (a 0.1 ms kernel took 20 ms on 2 CPUs beside one busy process), and
+        an unpinned child that moves between CPUs spread relu's medians over 0.12-0.18 ms across
+        evaluations where a pinned one kept them within 0.09-0.10 ms.
+        """
         import os
 
-        cpus = sorted(self.options.cpus or os.sched_getaffinity(0))
-        # One CPU is left to the parent and the rest of the machine: a parallel region whose
-        # threads fill every CPU waits at each barrier for the one a neighbour preempted, which
-        # turned a 0.1 ms kernel into 20 ms on a 2-CPU machine with one other busy process.
-        return self.options.threads or max(1, len(cpus) - 1), cpus
+        allowed = sorted(os.sched_getaffinity(0))
+        threads = self.options.threads or max(1, len(allowed) - 1)
+        cpus = sorted(self.options.cpus or allowed[-min(threads, len(allowed)) :])
+        return threads, cpus
 
     def timing_sets(self, round_no: int = 0) -> list[ref.Trial]:
         """The loop's input sets, then the held-out sets (fresh ones for each re-measurement)."""
@@ -457,6 +469,10 @@ class Evaluation:
         if not self.verdict.timing.meaningful:
             return {"warmup_ms": 0.0, "rep_ms": 0.0, "min_reps": 3, "max_reps": 3, "max_warmup": 1}
         return {"warmup_ms": self.options.warmup_ms, "rep_ms": self.options.rep_ms}
+
+    def _min_loops(self) -> int:
+        """One loop where timings mean nothing (the interpreter): only its outputs are used."""
+        return MIN_LOOPS if self.verdict.timing.meaningful else 1
 
     def _timing_payload(self, sets: list[ref.Trial]) -> dict[str, Any]:
         first = sets[0].payload
@@ -494,6 +510,7 @@ class Evaluation:
             held_out_inputs=[t.payload["inputs"] for t in sets[loop_sets:]],
             output_numels=[math.prod(m.get("shape") or [0]) for m in sets[0].expected_meta],
             call_timeout=self.options.timeout,
+            min_loops=self._min_loops(),
         )
         job = {"device": self.device, "backward": self.task.backward}
         child, result, run = self._driven_phase(phase, job, sets, plan, self.options.timeout)
@@ -658,6 +675,7 @@ class Evaluation:
             loop_sets=loop_sets,
             compile_model=compile_model,
             call_timeout=limit,
+            min_loops=self._min_loops(),
         )
         job = {
             "reference": True,

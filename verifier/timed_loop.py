@@ -7,8 +7,9 @@ the same prepare / flush / time / release path as a loop call, so an honest kern
 it as in the loop, and a kernel that answers from a cache keyed on input values is slow on every
 one of them. The parent also brackets every call with its own clock.
 
-A loop whose halves disagree was disturbed (another process took the CPU, a clock changed); it is
-measured again, up to ``MAX_LOOPS`` times, and the steadiest loop is reported with its spread.
+Every timing child measures at least ``MIN_LOOPS`` loops; a loop whose halves disagree was
+disturbed (another process took the CPU, a clock changed) and another is measured, up to
+``MAX_LOOPS``. The fastest loop whose halves agree is reported, with its spread.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ FAST_KERNEL_MS = 1.0
 FULL_CALLS = 2
 # A loop is disturbed when the medians of its halves differ by more than this fraction.
 DISTURBED = 0.05
+MIN_LOOPS = 2
 MAX_LOOPS = 3
 # The held-out check: every held-out call slower than this multiple of the loop's 90th
 # percentile, and a one-sided rank test that puts them above the loop.
@@ -129,6 +131,9 @@ class LoopPlan:
     held_out_inputs: list[list[Any]] = field(default_factory=list)  # sent one call at a time
     output_numels: list[int] | None = None  # spot-check every call when given
     compile_model: bool = False  # also time torch.compile of the model (trusted baseline)
+    # Loops measured at least (slow stretches of a shared machine last seconds: the fastest of
+    # two loops is steadier than one) and at most, when their halves keep disagreeing.
+    min_loops: int = MIN_LOOPS
     max_loops: int = MAX_LOOPS
     call_timeout: float = 300.0
 
@@ -200,7 +205,9 @@ def drive(endpoint: Endpoint, plan: LoopPlan, run: TimingRun) -> None:
     held_out = list(enumerate(plan.held_out_inputs, start=plan.loop_sets))
     first = measure_loop(driver, plan, held_out, warm=True)
     run.loops.append(first)
-    while run.loops[-1].disagreement() > DISTURBED and len(run.loops) < plan.max_loops:
+    while len(run.loops) < plan.min_loops or (
+        run.loops[-1].disagreement() > DISTURBED and len(run.loops) < plan.max_loops
+    ):
         run.loops.append(measure_loop(driver, plan, [], warm=False, estimate=first.estimate_ms))
     run.chosen = steadiest(run.loops)
     if plan.compile_model:
@@ -214,12 +221,10 @@ def drive(endpoint: Endpoint, plan: LoopPlan, run: TimingRun) -> None:
 
 
 def steadiest(loops: list[Loop]) -> int:
-    """The first undisturbed loop; when every loop was disturbed, the fastest one (disturbance
-    only ever adds time)."""
-    for n, loop in enumerate(loops):
-        if loop.disagreement() <= DISTURBED:
-            return n
-    return min(range(len(loops)), key=lambda n: statistics.median(loops[n].samples))
+    """The fastest loop whose halves agree, or the fastest of all when none does: load on a
+    shared machine only ever adds time, so the fastest steady loop is the kernel's own speed."""
+    steady = [n for n, loop in enumerate(loops) if loop.disagreement() <= DISTURBED]
+    return min(steady or range(len(loops)), key=lambda n: statistics.median(loops[n].samples))
 
 
 def measure_loop(

@@ -73,17 +73,23 @@ def last_level_cache_bytes() -> int:
 
 
 class CpuClock:
-    """Host timer plus a flush that writes a buffer twice the size of the last-level cache."""
+    """Host timer plus a flush that reads a buffer twice the size of the last-level cache.
+
+    The flush reads rather than writes: a written buffer leaves the cache full of dirty lines
+    whose write-back then happens inside the next timed call, adding the flush's own memory
+    traffic (and its noise) to a memory-bound kernel's time. Reading evicts the candidate's data
+    just as well, and whatever it wrote is written back here, outside the timer.
+    """
 
     def __init__(self) -> None:
         import torch
 
-        self.flush_buffer = torch.empty(
+        self.flush_buffer = torch.ones(
             max(2 * last_level_cache_bytes(), 16 << 20) // 4, dtype=torch.float32
         )
 
     def flush(self) -> None:
-        self.flush_buffer.fill_(1.0)
+        self.flush_buffer.max()
 
     def time_call(self, fn: Callable[[], Any]) -> tuple[Any, float]:
         start = _perf_counter_ns()
