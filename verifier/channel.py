@@ -8,7 +8,6 @@ garbage or floods the pipe costs the parent a timeout, never a hang or code exec
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import select
@@ -93,11 +92,6 @@ class Endpoint:
                 raise ChannelClosed("the other side closed the channel")
             buffer += chunk
         return bytes(buffer)
-
-    def close(self) -> None:
-        for fd in {self.read_fd, self.write_fd}:
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 def _wait(fd: int, deadline: float, write: bool) -> None:

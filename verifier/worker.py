@@ -348,6 +348,7 @@ class TimedRunner:
         }
         self.grad_outputs = [g.to(self.device) for g in payload.get("grad_outputs") or []]
         self.current: list[Any] = []
+        self.shift: Any = None  # the random block ahead of the current copies (see prepare)
         # Held-out inputs are copied into this set, allocated up front like the loop's sets, so
         # a held-out call allocates exactly what a loop call does (no page faults of its own).
         self.slot = [x.clone() if isinstance(x, torch.Tensor) else x for x in self.sets[0]]
