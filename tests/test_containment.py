@@ -65,7 +65,10 @@ def test_faults_leave_the_next_verdict_clean(run_eval: Any, tmp_path: Path) -> N
     assert "memory limit" in bomb_reason or "SIGKILL" in bomb_reason or "MemoryError" in bomb_reason
     after = run_eval(HONEST, "smoke/relu", "cpu", **options)
     assert after.status == "correct", after.log
-    assert not after.violations and not after.flags
+    assert not after.violations
+    # unstable_timing reports the machine (a busy shared runner), not the candidate or a
+    # leftover of the faults; any other flag would be state the faults left behind.
+    assert [f for f in after.flags if f.check != "unstable_timing"] == [], after.flags
     # Same kernel, same machine: the medians agree within the noise of a shared 2-core runner.
     ratio = after.timing.candidate_ms / clean.timing.candidate_ms
     assert 0.33 < ratio < 3.0, (clean.timing.candidate_ms, after.timing.candidate_ms)
