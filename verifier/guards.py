@@ -753,14 +753,12 @@ class _Guard:
             return None
         while isinstance(node, (ast.Attribute, ast.Subscript)):
             if isinstance(node, ast.Attribute) and node.attr == "__class__":
-                inner = self.foreign_root(node.value, scope, depth + 1)
-                return inner or f"the class of {ast.unparse(node.value)}"
+                return self.class_of(node.value, scope, depth)
             node = node.value
         if isinstance(node, ast.Call):
             func = _dotted(node.func)
             if func == "type" and len(node.args) == 1:
-                inner = self.foreign_root(node.args[0], scope, depth + 1)
-                return inner and f"type of {inner}"
+                return self.class_of(node.args[0], scope, depth)
             if func == "getattr" and node.args:
                 return self.foreign_root(node.args[0], scope, depth + 1)
             return None
@@ -782,6 +780,17 @@ class _Guard:
                 if inner:
                     return inner
         return None
+
+    def class_of(self, node: ast.AST, scope: _Scope, depth: int) -> str | None:
+        """Why the class of the object ``node`` names is not the candidate's, or ``None``:
+        only ``self``/``cls`` and the candidate's own classes are known to be its own."""
+        inner = self.foreign_root(node, scope, depth + 1)
+        if inner:
+            return f"the class of {inner}"
+        found = scope.lookup(node.id) if isinstance(node, ast.Name) else None
+        if found and all(b.kind == "local" or (b.kind == "param" and b.own) for b in found[1]):
+            return None
+        return f"the class of {ast.unparse(node)}"
 
     def is_builtin(self, name: str, scope: _Scope) -> bool:
         return scope.lookup(name) is None
@@ -936,7 +945,13 @@ class _Guard:
         modules = attr == "modules" and (base == "sys" or base.endswith(".sys"))
         if modules and not self.allowed_by("modules"):
             self.add("introspection", node, f"reads {path}: every loaded module")
-        if attr in _REACHABLE_MODULES and self.module_verdict(attr, imported=True) is not None:
+        # ``torch.sys`` is a module held by a module; ``torch.Tensor.numpy`` is a method.
+        reached = (
+            attr in _REACHABLE_MODULES
+            and path not in self.modules_allowed
+            and not any(part[:1].isupper() for part in base.split("."))
+        )
+        if reached and self.module_verdict(attr, imported=True) is not None:
             self.add(
                 "import_not_allowed",
                 node,
