@@ -1106,7 +1106,7 @@ class _Guard:
             if self.backend != "cpu":
                 calls = [c for c in calls if self.builds_device_code(c, tree)]
             if not calls:
-                what = "a load_inline(...) or load(...) call of torch.utils.cpp_extension"
+                what = "load_inline(...) or load(...) call of torch.utils.cpp_extension"
                 if self.backend != "cpu":
                     what += " with cuda_sources (or .cu sources)"
                 self.add(
@@ -1148,7 +1148,7 @@ _BYPASS = "calls below the dispatcher's entry are outside the allowlist (E20)"
 
 
 def _code_only(tree: ast.Module) -> str:
-    """The source without comments or docstrings."""
+    """The source without its comments."""
     return ast.unparse(tree)
 
 
