@@ -44,7 +44,11 @@ class FakeChild:
         self.requests.append(message)
         if message.get("op") != "call":
             return
-        reply: dict[str, Any] = {"ms": float(self.sampler(message, len(self.requests) - 1))}
+        reply: dict[str, Any]
+        if message.get("traced"):
+            reply = {"traced": {"ops": {}, "profiled_ops": {}, "trace_alive": True}}
+        else:
+            reply = {"ms": float(self.sampler(message, len(self.requests) - 1))}
         if message.get("spots"):
             reply["spots"] = [[0.0] * len(idx) for idx in message["spots"]]
         if message.get("full"):
@@ -70,7 +74,7 @@ def _run(sampler: Sampler, **kw: Any) -> tuple[TimingRun, FakeChild]:
 
 def test_held_out_calls_come_after_warm_up_once_each_and_in_full() -> None:
     run, child = _run(lambda req, n: 1.0)
-    calls = [r for r in child.requests if r.get("op") == "call"]
+    calls = [r for r in child.requests if r.get("op") == "call" and not r.get("traced")]
     held = [r for r in calls if "inputs" in r]
     first = run.loops[0]
     assert len(held) == held_count(first) >= MIN_HELD_OUT
@@ -185,3 +189,50 @@ def test_malformed_replies_fail_the_call() -> None:
     child.send = lambda message, timeout=None: None  # type: ignore[method-assign]
     with pytest.raises(CallFailed):
         drive(child, _plan(), TimingRun())  # type: ignore[arg-type]
+
+
+def test_loop_sets_arrive_on_first_use_only() -> None:
+    """No input set is in the child before the call that uses it (E21), and none is sent twice."""
+    inputs = [[f"set-{i}"] for i in range(3)]
+    run, child = _run(lambda req, n: 1.0, loop_inputs=inputs)
+    calls = [r for r in child.requests if r.get("op") == "call"]
+    loads = [(n, r["set"]) for n, r in enumerate(calls) if "load" in r]
+    assert [s for _, s in loads] == [0, 1, 2]
+    first_use = {s: next(n for n, r in enumerate(calls) if r["set"] == s) for s in range(3)}
+    assert all(n == first_use[s] for n, s in loads)
+    assert all(calls[n]["load"] == inputs[s] for n, s in loads)
+
+
+def test_traced_calls_are_untimed_and_placed_after_warm_up() -> None:
+    run, child = _run(lambda req, n: 1.0)
+    calls = [r for r in child.requests if r.get("op") == "call"]
+    traced = [n for n, r in enumerate(calls) if r.get("traced")]
+    first = run.loops[0]
+    assert len(traced) == len(first.traced) == 2
+    assert min(traced) > first.warmup_calls  # after warm-up, at secret positions
+    assert all(t.spots is not None for t in first.traced)  # their outputs are checked too
+    # They are not samples: every measured call still has a sample of its own.
+    timed = sum(loop.warmup_calls + len(loop.calls) for loop in run.loops) + 1  # + the final call
+    assert timed == len([r for r in calls if not r.get("traced")])
+    # Only the first loop traces: later loops time the same way the first one does.
+    assert all(not loop.traced for loop in run.loops[1:])
+
+
+def test_replaced_harness_entries_are_reported_per_call() -> None:
+    class Tampering(FakeChild):
+        def send(self, message: Any, timeout: float | None = None) -> None:
+            super().send(message, timeout)
+            if message.get("op") == "call" and len(self.requests) > 20:
+                self.replies[-1]["tampered"] = ["torch.Tensor.clone"]
+
+    child = Tampering(lambda req, n: 1.0)
+    run = TimingRun()
+    drive(child, _plan(), run)  # type: ignore[arg-type]
+    assert any(c.tampered == ["torch.Tensor.clone"] for c in run.calls)
+
+
+def test_gap_is_the_parents_time_beyond_the_samples() -> None:
+    loop = Loop(calls=[Call(0, 1.0, 3.0), Call(1, 1.0, 3.5), Call(2, 1.0, 2.5)])
+    loop.calls.append(Call(3, 9.0, 40.0, held_out=True))  # held-out calls are left out
+    run = TimingRun(loops=[loop])
+    assert run.gap_ms() == 2.0

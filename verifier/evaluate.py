@@ -14,6 +14,7 @@ import random
 import re
 import secrets
 import shutil
+import statistics
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from kernelwright.backends.roofline import ceiling_for, min_time_ms
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier import sandbox
-from kernelwright.verifier.channel import Endpoint
+from kernelwright.verifier.channel import ChannelError, Endpoint
 from kernelwright.verifier.guards import library_violations, static_guards, trace_violations
 from kernelwright.verifier.timed_loop import (
     MAX_HELD_OUT,
@@ -52,6 +53,11 @@ IMPLAUSIBLE_SPEEDUP = 50.0
 MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184"
 # A sample may exceed the parent's own clock around its call by no more than timer granularity.
 WALL_SLACK_MS = 0.01
+# Time per call the parent sees beyond the samples and the harness's own cost, past which work
+# ran outside the timer: more than the sample itself and this floor, and this multiple of the
+# harness's cost.
+MOVED_WORK_MIN_MS = 0.5
+MOVED_WORK_RATIO = 2.0
 # Flagged when a candidate runs faster than this fraction of the device's roofline time (E18).
 ROOFLINE_MARGIN = 0.8
 
@@ -80,6 +86,10 @@ class EvalOptions:
     # The timing children's intra-op/OpenMP threads and CPUs; default: the CPUs this process may use.
     threads: int | None = None
     cpus: list[int] | None = None
+    # Names that widen the static allowlist for this run (``--allow``); recorded in the verdict.
+    allow: tuple[str, ...] = ()
+    # Tests only: skip the static checks so that each dynamic defence is exercised on its own.
+    static_checks: bool = True
 
 
 class _Stop(Exception):
@@ -96,6 +106,26 @@ _BASELINES: dict[tuple[Any, ...], dict[str, Any]] = {}
 # Kineto prints a line whenever the op profiler starts or stops.
 _PROFILER_NOISE = re.compile(r"^USDT:.*profiler_(start|stop)\s*$")
 LOG_LIMIT = 20000
+# What one child may print into the verdict's log; the rest is cut in the middle (E24, F06).
+CHILD_LOG_LIMIT = 4000
+# Trials alternate the byte the correctness child poisons fresh memory with: NaN in every float
+# format, then huge finite values (E04).
+POISON_BYTES = (0xFF, 0x7F)
+# Sending the job to a child that has not started reading yet.
+CHANNEL_TIMEOUT = 120.0
+
+
+def _candidate_output(phase: str, text: str, trusted: bool) -> str:
+    """A child's output for the log: capped, and marked as the candidate's own words when it
+    comes from a child that ran candidate code, so that no reader takes it for the verifier's."""
+    if len(text) > CHILD_LOG_LIMIT:
+        cut = len(text) - CHILD_LOG_LIMIT
+        half = CHILD_LOG_LIMIT // 2
+        text = f"{text[:half]}\n[... {cut} characters cut ...]\n{text[-half:]}"
+    if trusted:
+        return f"[{phase}] {text}"
+    quoted = "\n".join(f"| {line}" for line in text.splitlines())
+    return f"[{phase}: output of the candidate's process, not the verifier's]\n{quoted}"
 
 
 class Evaluation:
@@ -123,6 +153,8 @@ class Evaluation:
         self.build_dir = options.cache_dir / "builds" / backend.build_key(source)
         self.logs: list[str] = []
         self.reason: str | None = None  # the one line that says why the status is what it is
+        self.timing_run: TimingRun | None = None  # the candidate's accepted timing run
+        self.baseline_gap_ms: float | None = None  # the harness's own time per call (baseline)
 
     # -- children -----------------------------------------------------------------------------
 
@@ -169,20 +201,19 @@ class Evaluation:
         self,
         phase: str,
         job: dict[str, Any],
-        files: dict[str, Any],
         wall_s: float,
         trusted: bool = False,
         conversation: Callable[[Endpoint], None] | None = None,
     ) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
-        scratch = self.root / phase
+        """Run one child. Every phase looks the same from inside (E23): a scratch dir with a
+        random name, the candidate at the same name in it, the same argv and environment; the
+        job arrives as the first frame on the channel, before ``conversation`` takes over."""
+        scratch = self.root / secrets.token_hex(6)
         (scratch / "tmp").mkdir(parents=True, exist_ok=True)
+        job = {**job, "mode": job.get("mode", phase), "scratch": str(scratch)}
         if not trusted:
             (scratch / "candidate.py").write_text(self.source)
             job["candidate"] = str(scratch / "candidate.py")
-        for name, value in files.items():
-            torch.save(value, scratch / name)
-        job_path = scratch / "job.json"
-        job_path.write_text(json.dumps({**job, "mode": job.get("mode", phase)}))
         mounts = sandbox.Mounts()
         ext_dir = self.build_dir / "torch_extensions"
         ext_dir.mkdir(parents=True, exist_ok=True)
@@ -209,10 +240,16 @@ class Evaluation:
                 sandbox.share_with_child(self.build_dir)
             if self.backend.needs_gpu_nodes(phase):
                 mounts.devices.extend(sandbox.gpu_device_nodes(self.options.device_index))
-        command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker", str(job_path)]
+        command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker"]
         device = self.backend.needs_gpu_nodes(phase)
         # A result name the candidate cannot know: it reaches the worker on stdin (E12).
-        result_name = "result.pt" if self.level == "docker" else f"r-{secrets.token_hex(8)}.pt"
+        result_name = f"r-{secrets.token_hex(8)}.pt"
+
+        def talk(endpoint: Endpoint) -> None:
+            endpoint.send(job, timeout=CHANNEL_TIMEOUT)
+            if conversation is not None:
+                conversation(endpoint)
+
         with self._build_lock() if phase == "compile" else contextlib.nullcontext():
             child = sandbox.run_child(
                 command,
@@ -222,12 +259,12 @@ class Evaluation:
                 env=self._env(phase, scratch, trusted),
                 mounts=mounts,
                 stdin_data=f"{result_name}\n".encode(),
-                conversation=conversation,
+                conversation=talk,
             )
         self.verdict.extra["phases"][phase] = round(child.wall_s, 3)
         text = "\n".join(line for line in child.log.splitlines() if not _PROFILER_NOISE.match(line))
         if text.strip():
-            self.logs.append(f"[{phase}] {text.strip()}")
+            self.logs.append(_candidate_output(phase, text.strip(), trusted))
         result = None
         result_path = scratch / result_name
         if result_path.is_file():
@@ -267,9 +304,16 @@ class Evaluation:
     # -- phases -------------------------------------------------------------------------------
 
     def static(self) -> None:
-        report = static_guards(self.source, self.backend.kernel_markers, self.backend.name)
+        report = static_guards(
+            self.source, self.backend.kernel_markers, self.backend.name, self.options.allow
+        )
         if report.syntax_error:
             raise _Stop("compile_error", report.syntax_error)
+        if self.options.allow:
+            self.verdict.extra["allowed"] = list(getattr(report, "allowed", self.options.allow))
+        if not self.options.static_checks:
+            self.verdict.extra["static_checks"] = "off"
+            return
         self.verdict.flags.extend(report.flags)
         if report.violations:
             raise _Stop("rejected", report.violations[0].detail, report.violations)
@@ -319,7 +363,7 @@ class Evaluation:
             and self.backend.status().state == "compile-only",
             "init_inputs_preview": preview,
         }
-        child, result = self.run_phase("compile", job, {}, self.options.timeout)
+        child, result = self.run_phase("compile", job, self.options.timeout)
         self._failure("compile", child, result, self.options.timeout)
         built = sorted((self.build_dir / "torch_extensions").glob("*/*.so"))
         violations = library_violations(built)
@@ -329,17 +373,32 @@ class Evaluation:
 
     def correctness(self, trials: list[ref.Trial]) -> None:
         job = {"device": self.device, "backward": self.task.backward}
-        payload = [t.payload for t in trials]
-        child, result = self.run_phase(
-            "correctness", job, {"trials.pt": payload}, self.options.timeout
-        )
-        self._failure("correctness", child, result, self.options.timeout)
+        got: list[Any] = []
+        timeout = self.options.timeout
+
+        def serve(endpoint: Endpoint) -> None:
+            # One trial at a time, the next only after the previous outputs are back (E21).
+            hello = endpoint.recv(timeout=timeout)
+            if not isinstance(hello, dict) or hello.get("ready") is not True:
+                raise ChannelError("the correctness child did not report ready")
+            for n, trial in enumerate(trials):
+                request: dict[str, Any] = {"op": "trial", "trial": trial.payload}
+                request["poison"] = POISON_BYTES[n % len(POISON_BYTES)]
+                endpoint.send(request, timeout=timeout)
+                reply = endpoint.recv(timeout=timeout)
+                if not isinstance(reply, dict):
+                    raise ChannelError("a trial's reply is not a mapping")
+                got.append(reply)
+            endpoint.send({"op": "end"}, timeout=timeout)
+
+        child, result = self.run_phase("correctness", job, timeout, conversation=serve)
+        broken = child.conversation_error
+        if broken and not child.timed_out and not broken.startswith("ChannelClosed"):
+            raise _Stop("crashed", f"the correctness child did not answer as asked: {broken}")
+        self._failure("correctness", child, result, timeout)
         assert result is not None
-        got = result.get("trials", [])
-        if len(got) != len(trials):
-            raise _Stop(
-                "crashed", f"correctness child returned {len(got)} trials for {len(trials)}"
-            )
+        if len(got) != len(trials) or result.get("served") != len(trials):
+            raise _Stop("crashed", f"correctness child answered {len(got)} of {len(trials)} trials")
         self._clock_check(result)
         summary: dict[str, Any] = {
             "trials": len(trials),
@@ -352,15 +411,8 @@ class Evaluation:
         self.verdict.correctness = summary
         for n, (trial, out) in enumerate(zip(trials, got, strict=True)):
             self._activity_check(result.get("activity_before"), out.get("activity"), f"trial {n}")
-            if out.get("trace_alive") is not True:
-                detail = f"the aten op trace stopped counting during trial {n}"
-                raise _Stop("rejected", detail, [Finding("harness_tampering", detail)])
-            ops = dict(out.get("ops", {}))
-            for name, count in dict(out.get("profiled_ops", {})).items():
-                ops[name] = max(ops.get(name, 0), int(count))
-            violations = trace_violations(ops)
-            if violations:
-                raise _Stop("rejected", violations[0].detail, violations)
+            self._tamper_check(out.get("tampered"), f"trial {n}")
+            self._witness_check(out, f"trial {n}")
             mutated = [
                 i
                 for i, (a, b) in enumerate(
@@ -393,6 +445,26 @@ class Evaluation:
                 raise _Stop("incorrect", f"config {trial.config}: {comparison.reason}")
             summary["max_abs_err"] = max(summary["max_abs_err"], comparison.max_abs_err)
             summary["max_rel_err"] = max(summary["max_rel_err"], comparison.max_rel_err)
+
+    def _tamper_check(self, names: Any, when: str) -> None:
+        """Harness entries the child found replaced after a call (E22)."""
+        if not names:
+            return
+        listed = ", ".join(str(n) for n in list(names)[:6]) if isinstance(names, list) else "?"
+        detail = f"the candidate replaced what the harness calls, found after {when}: {listed}"
+        raise _Stop("rejected", detail, [Finding("harness_tampering", detail)])
+
+    def _witness_check(self, seen: Any, when: str) -> None:
+        """What the op witnesses saw during one traced call (E13, E23)."""
+        if not isinstance(seen, dict) or seen.get("trace_alive") is not True:
+            detail = f"the aten op trace stopped counting during {when}"
+            raise _Stop("rejected", detail, [Finding("harness_tampering", detail)])
+        ops = {str(k): int(v) for k, v in dict(seen.get("ops") or {}).items()}
+        for name, count in dict(seen.get("profiled_ops") or {}).items():
+            ops[str(name)] = max(ops.get(str(name), 0), int(count))
+        violations = trace_violations(ops)
+        if violations:
+            raise _Stop("rejected", violations[0].detail, violations)
 
     def _activity_check(self, before: Any, after: Any, when: str) -> None:
         """Threads or processes the candidate left running after its forward returned (E08)."""
@@ -477,24 +549,21 @@ class Evaluation:
     def _timing_payload(self, sets: list[ref.Trial]) -> dict[str, Any]:
         first = sets[0].payload
         model = {k: first[k] for k in ("init_seed", "init_inputs", "state_dict")}
-        return {
-            "model": model,
-            "input_sets": [s.payload["inputs"] for s in sets],
-            "grad_outputs": first["grad_outputs"],
-        }
+        return {"model": model, "grad_outputs": first["grad_outputs"]}
 
     def _driven_phase(
         self, phase: str, job: dict[str, Any], sets: list[ref.Trial], plan: LoopPlan, limit: float
     ) -> tuple[sandbox.ChildResult, dict[str, Any] | None, TimingRun]:
-        """Run a timing child whose loop this process drives call by call."""
+        """Run a timing child whose loop this process drives call by call; the loop's input sets
+        go over the channel on the calls that first use them."""
         threads, cpus = self.conditions()
         job = {**job, "mode": "timing", "threads": threads, "cpus": cpus}
+        job["payload"] = self._timing_payload(sets)
+        plan.loop_inputs = [s.payload["inputs"] for s in sets[: plan.loop_sets]]
         run = TimingRun()
-        payload = self._timing_payload(sets[: plan.loop_sets])
         child, result = self.run_phase(
             phase,
             job,
-            {"timing.pt": payload},
             limit,
             trusted=bool(job.get("reference")),
             conversation=lambda endpoint: drive(endpoint, plan, run),
@@ -527,11 +596,33 @@ class Evaluation:
             result.get("activity_before"), result.get("activity_after"), "the timing loop"
         )
         self._check_timed_outputs(sets, run)
+        self._check_traced(sets, run)
         self._check_samples(run)
         if result.get("l2_reset") is not None:
             self.verdict.extra["l2_reset"] = result["l2_reset"]
         self.verdict.extra["timing_conditions"] = result.get("conditions") or run.conditions
         return run
+
+    def _check_traced(self, sets: list[ref.Trial], run: TimingRun) -> None:
+        """Harness entries replaced during the loop, and the untimed calls the witnesses saw at
+        random points of it (E22, E23)."""
+        for n, call in enumerate(run.calls):
+            self._tamper_check(call.tampered, f"timed call {n}")
+        for traced in run.traced:
+            when = f"an untraced-looking call of the timing loop (after {traced.position} calls)"
+            self._tamper_check(traced.tampered, when)
+            self._witness_check(traced.seen, when)
+            if traced.spots is not None:
+                trial = sets[traced.set_index]
+                problem = ref.check_spot(
+                    self.task, trial.expected, trial.expected_meta, traced.spots
+                )
+                if problem:
+                    raise _Stop(
+                        "rejected",
+                        f"a traced call of the timing loop returned a wrong result: {problem}",
+                        [Finding("timed_output_mismatch", f"{when}: {problem}")],
+                    )
 
     def _check_samples(self, run: TimingRun) -> None:
         """Every sample must be positive and fit inside the parent's own clock around its call."""
@@ -569,6 +660,7 @@ class Evaluation:
             }
             if finding is not None:
                 raise _Stop("rejected", finding, [Finding("cached_results", finding)])
+        self.timing_run = run
         loop = run.loop
         samples = loop.samples
         self.verdict.extra["timing_loops"] = [lp.summary() for lp in run.loops]
@@ -656,6 +748,7 @@ class Evaluation:
             if cached is None:
                 return
             _BASELINES[key] = cached
+        self.baseline_gap_ms = cached.get("gap_ms")
         timing = self.verdict.timing
         timing.eager_samples = [float(s) for s in cached["eager"]]
         timing.compile_samples = [float(s) for s in cached["compile"]]
@@ -675,6 +768,7 @@ class Evaluation:
             loop_sets=loop_sets,
             compile_model=compile_model,
             call_timeout=limit,
+            traced_calls=0,
             min_loops=self._min_loops(),
         )
         job = {
@@ -704,7 +798,50 @@ class Evaluation:
             "eager": run.loop.samples,
             "compile": run.compile_loop.samples if run.compile_loop else [],
             "compile_error": compile_error,
+            "gap_ms": run.gap_ms(),
         }
+
+    def _moved_work(self, run: TimingRun, baseline_gap: float | None) -> str | None:
+        """Why the parent saw far more time per call than the samples account for, or None.
+
+        The trusted baseline child runs the same loop for the same task, so its gap (the parent's
+        wall time around a call minus the sample) is the harness's own cost per call. A candidate
+        whose gap exceeds it by more than its own sample, and twice over, did work outside the
+        timed interval: in the harness's calls, a hook or a finalizer (E21, E22).
+        """
+        gap = run.gap_ms()
+        samples = run.loop.samples
+        if gap is None or baseline_gap is None or not samples:
+            return None
+        median = statistics.median(samples)
+        excess = gap - baseline_gap
+        if excess <= max(MOVED_WORK_MIN_MS, median) or gap <= MOVED_WORK_RATIO * baseline_gap:
+            return None
+        return (
+            f"the parent saw {gap:.4g} ms per call besides the {median:.4g} ms the samples say, "
+            f"where the harness itself takes {baseline_gap:.4g} ms: work ran outside the timer"
+        )
+
+    def overhead(self, sets: list[ref.Trial]) -> None:
+        """Reject work moved out of the timed interval; noise does not repeat in fresh children,
+        so both the candidate and the baseline are measured again before rejecting."""
+        run, gap = self.timing_run, self.baseline_gap_ms
+        if run is None or not self.verdict.timing.meaningful:
+            return
+        finding = self._moved_work(run, gap)
+        self.verdict.extra["timing_gap_ms"] = {"candidate": run.gap_ms(), "baseline": gap}
+        if finding is None:
+            return
+        again = self._measure(self.timing_sets(round_no=2), phase="timing-again")
+        fresh = self._measure_baselines(sets)
+        repeated = self._moved_work(again, (fresh or {}).get("gap_ms"))
+        self.verdict.extra["remeasured"] = {
+            "check": "timing_forged",
+            "first": finding,
+            "repeated": repeated is not None,
+        }
+        if repeated is not None:
+            raise _Stop("rejected", repeated, [Finding("timing_forged", repeated)])
 
     def speedups(self) -> None:
         t = self.verdict.timing
@@ -892,4 +1029,5 @@ def _run(ev: Evaluation) -> None:
     ev.record_work(sets)
     ev.timing(sets)
     ev.baselines(sets)
+    ev.overhead(sets)
     ev.speedups()

@@ -37,6 +37,9 @@ MIN_LOOPS = 2
 MAX_LOOPS = 3
 # The held-out check: every held-out call slower than this multiple of the loop's 90th
 # percentile, and a one-sided rank test that puts them above the loop.
+# Untimed calls of the first loop that run under the op witnesses, at secret positions (E23: a
+# candidate cannot keep its honest code for the correctness phase alone).
+TRACED_CALLS = 2
 COLD_RATIO = 1.5
 COLD_MARGIN_MS = 0.005
 COLD_P = 0.01
@@ -56,6 +59,18 @@ class Call:
     held_out: bool = False
     spots: list[tuple[list[int], list[float]]] | None = None
     output: list[Any] | None = None
+    tampered: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Traced:
+    """One untimed call of the loop that ran under the op witnesses."""
+
+    set_index: int
+    position: int  # the measured calls before it
+    seen: dict[str, Any]
+    spots: list[tuple[list[int], list[float]]] | None = None
+    tampered: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +78,7 @@ class Loop:
     """One measured loop: its calls in order (held-out calls among them) and its warm-up."""
 
     calls: list[Call] = field(default_factory=list)
+    traced: list[Traced] = field(default_factory=list)
     warmup_calls: int = 0
     estimate_ms: float = 0.0  # one call, from the warm-up: what the counts were derived from
     wall_ms: float = 0.0  # the parent's clock around the measured part
@@ -121,13 +137,26 @@ class TimingRun:
     def calls(self) -> list[Call]:
         return [c for loop in self.loops for c in loop.calls]
 
+    @property
+    def traced(self) -> list[Traced]:
+        return [t for loop in self.loops for t in loop.traced]
+
+    def gap_ms(self) -> float | None:
+        """The median time per call the parent saw beyond the child's sample: the harness's own
+        overhead (pipe, copies, flush), and any work moved out of the timed interval."""
+        gaps = [c.wall_ms - c.ms for c in self.loop.calls if not c.held_out and c.output is None]
+        return statistics.median(gaps) if gaps else None
+
 
 @dataclass
 class LoopPlan:
     """What the parent asks of one timing child."""
 
     budget: Budget
-    loop_sets: int  # input sets the child received up front, used in rotation
+    loop_sets: int  # input sets used in rotation
+    # The loop's input sets, each handed to the child on the call that first uses it; empty when
+    # the child has them already (tests with a fake child).
+    loop_inputs: list[list[Any]] = field(default_factory=list)
     held_out_inputs: list[list[Any]] = field(default_factory=list)  # sent one call at a time
     output_numels: list[int] | None = None  # spot-check every call when given
     compile_model: bool = False  # also time torch.compile of the model (trusted baseline)
@@ -136,6 +165,7 @@ class LoopPlan:
     min_loops: int = MIN_LOOPS
     max_loops: int = MAX_LOOPS
     call_timeout: float = 300.0
+    traced_calls: int = TRACED_CALLS
 
 
 class Driver:
@@ -145,6 +175,61 @@ class Driver:
         self.endpoint = endpoint
         self.plan = plan
         self.rng = rng
+        self.delivered: set[int] = set()
+
+    def _request(self, set_index: int, model: str) -> dict[str, Any]:
+        request: dict[str, Any] = {"op": "call", "set": set_index, "model": model}
+        if set_index not in self.delivered and set_index < len(self.plan.loop_inputs):
+            request["load"] = self.plan.loop_inputs[set_index]
+            self.delivered.add(set_index)
+        return request
+
+    def _picks(self) -> list[list[int]] | None:
+        if self.plan.output_numels is None:
+            return None
+        return [
+            sorted(self.rng.randrange(n) for _ in range(SPOT_POINTS)) if n else []
+            for n in self.plan.output_numels
+        ]
+
+    def _exchange(self, request: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        started = time.perf_counter_ns()
+        self.endpoint.send(request, timeout=self.plan.call_timeout)
+        reply = self.endpoint.recv(timeout=self.plan.call_timeout)
+        wall_ms = (time.perf_counter_ns() - started) / 1e6
+        if not isinstance(reply, dict):
+            raise CallFailed("the child's reply is not a mapping")
+        if "error" in reply:
+            raise CallFailed(str(reply["error"])[:300])
+        return reply, wall_ms
+
+    @staticmethod
+    def _spots(reply: dict[str, Any], picks: list[list[int]] | None) -> Any:
+        if picks is None:
+            return None
+        values = reply.get("spots")
+        if not isinstance(values, list) or len(values) != len(picks):
+            raise CallFailed("the child's spot values do not match the positions asked for")
+        return [(idx, list(v)) for idx, v in zip(picks, values, strict=True)]
+
+    @staticmethod
+    def _tampered(reply: dict[str, Any]) -> list[str]:
+        names = reply.get("tampered") or []
+        return [str(n)[:200] for n in names] if isinstance(names, list) else ["(malformed)"]
+
+    def traced(self, set_index: int, position: int) -> Traced:
+        """An untimed call under the op witnesses, which the child cannot tell from the
+        correctness phase's calls by anything but their position."""
+        request = self._request(set_index, "eager")
+        picks = self._picks()
+        if picks is not None:
+            request["spots"] = picks
+        request["traced"] = True
+        reply, _ = self._exchange(request)
+        seen = reply.get("traced")
+        if not isinstance(seen, dict):
+            raise CallFailed("the child did not report what its witnesses saw")
+        return Traced(set_index, position, seen, self._spots(reply, picks), self._tampered(reply))
 
     def call(
         self,
@@ -154,34 +239,20 @@ class Driver:
         full: bool = False,
         model: str = "eager",
     ) -> Call:
-        request: dict[str, Any] = {"op": "call", "set": set_index, "model": model}
-        picks = None
-        if self.plan.output_numels is not None:
-            picks = [
-                sorted(self.rng.randrange(n) for _ in range(SPOT_POINTS)) if n else []
-                for n in self.plan.output_numels
-            ]
+        request = self._request(set_index, model)
+        picks = self._picks()
+        if picks is not None:
             request["spots"] = picks
         if inputs is not None:
             request["inputs"] = inputs
         request["full"] = full
-        started = time.perf_counter_ns()
-        self.endpoint.send(request, timeout=self.plan.call_timeout)
-        reply = self.endpoint.recv(timeout=self.plan.call_timeout)
-        wall_ms = (time.perf_counter_ns() - started) / 1e6
-        if not isinstance(reply, dict):
-            raise CallFailed("the child's reply is not a mapping")
-        if "error" in reply:
-            raise CallFailed(str(reply["error"])[:300])
+        reply, wall_ms = self._exchange(request)
         ms = reply.get("ms")
         if not isinstance(ms, float) or not math.isfinite(ms):
             raise CallFailed(f"the child's sample is not a number: {type(ms).__name__}")
         call = Call(set_index, ms, wall_ms, held_out=inputs is not None)
-        if picks is not None:
-            values = reply.get("spots")
-            if not isinstance(values, list) or len(values) != len(picks):
-                raise CallFailed("the child's spot values do not match the positions asked for")
-            call.spots = [(idx, list(v)) for idx, v in zip(picks, values, strict=True)]
+        call.spots = self._spots(reply, picks)
+        call.tampered = self._tampered(reply)
         if full:
             output = reply.get("output")
             if not isinstance(output, list):
@@ -272,6 +343,12 @@ def measure_loop(
     wanted = held_out[: held_out_count(estimate, len(held_out))]
     slots = set(driver.rng.sample(range(expected + len(wanted)), len(wanted)))
     full_at = set(driver.rng.sample(range(expected), min(FULL_CALLS, expected))) if warm else set()
+    first_loop = warm and model == "eager"
+    traced_at = (
+        set(driver.rng.sample(range(expected), min(plan.traced_calls, expected)))
+        if first_loop
+        else set()
+    )
     pending = list(wanted)
     started = time.perf_counter_ns()
     position = 0
@@ -281,6 +358,9 @@ def measure_loop(
         done = measured >= reps or (elapsed >= budget.max_wall_ms and measured >= budget.min_reps)
         if done and not pending:
             break
+        if measured in traced_at and not done:
+            traced_at.discard(measured)
+            loop.traced.append(driver.traced(measured % rotate, measured))
         if pending and (done or position in slots):
             set_index, inputs = pending.pop(0)
             loop.calls.append(driver.call(set_index, inputs=inputs, full=True, model=model))

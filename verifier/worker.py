@@ -2,13 +2,16 @@
 runs it on inputs the parent generated and writes raw data back.
 
 Nothing this process writes is believed by the parent: it returns tensors, hashes, timing samples
-and op traces, and the parent decides. Run as ``python -I -m kernelwright.verifier.worker JOB``.
+and op traces, and the parent decides. Run as ``python -I -m kernelwright.verifier.worker`` with
+the same argv, working-directory layout and environment in every phase: the first stdin line names
+the result file and the fd of the reply pipe, and everything else (the job, then every input, one
+call at a time) arrives as frames from the parent, so nothing the verdict depends on is in this
+process before it is needed (E21, E23).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import random
 import sys
@@ -19,6 +22,7 @@ from typing import Any
 from kernelwright.bench_tasks.run import as_list
 from kernelwright.verifier import timing
 from kernelwright.verifier.channel import Endpoint
+from kernelwright.verifier.harness_guard import EntryPoints, Watch
 from kernelwright.verifier.reference import tensor_hash
 from kernelwright.verifier.witness import OpTrace, profiled_ops
 
@@ -28,18 +32,35 @@ class CompiledOnly(Exception):
 
 
 _RESULT_NAME = "result.pt"
+# Taken in main() before any candidate code runs; the harness calls tensors' methods and torch's
+# functions through these (E22).
+_H: EntryPoints | None = None
+_WATCH: Watch | None = None
+
+
+def _entry() -> EntryPoints:
+    global _H
+    if _H is None:
+        _H = EntryPoints()
+    return _H
+
+
+def _tampered() -> list[str]:
+    """Harness entries the candidate replaced since it was imported (compared after every call)."""
+    return _WATCH.changed() if _WATCH is not None else []
 
 
 def _write(scratch: Path, result: dict[str, Any]) -> None:
-    import torch
-
     tmp = scratch / f"{_RESULT_NAME}.tmp"
-    torch.save(result, tmp)
+    _entry().save(result, tmp)
     tmp.replace(scratch / _RESULT_NAME)
 
 
 def _import_candidate(path: Path) -> Any:
+    global _WATCH
     _backend_hooks()
+    _entry()
+    _WATCH = Watch({"worker": globals(), "worker.TimedRunner": vars(TimedRunner)})
     spec = importlib.util.spec_from_file_location("candidate", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
@@ -114,23 +135,21 @@ def mode_compile(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
 
 
 def _to_device(value: Any, device: str) -> Any:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone().to(device)
+    h = _entry()
+    if isinstance(value, h.Tensor):
+        return h.to(h.clone(h.detach(value)), device)
     return value
 
 
 def build_model(cls: Any, trial: dict[str, Any], device: str) -> Any:
     """Seed as the reference was seeded, construct, and copy the reference's parameters over."""
-    import torch
-
-    torch.manual_seed(trial["init_seed"])
+    h = _entry()
+    h.manual_seed(trial["init_seed"])
     model = cls(*trial["init_inputs"])
     reference_state = trial["state_dict"]
     own_state = model.state_dict()
     if own_state.keys() == reference_state.keys() and all(
-        own_state[k].shape == reference_state[k].shape for k in own_state
+        h.shape(own_state[k]) == h.shape(reference_state[k]) for k in own_state
     ):
         model.load_state_dict(reference_state)
     return model.to(device)
@@ -138,24 +157,22 @@ def build_model(cls: Any, trial: dict[str, Any], device: str) -> Any:
 
 def describe_outputs(outputs: list[Any]) -> tuple[list[dict[str, Any]], list[Any]]:
     """Metadata for every output, and raw CPU copies of those that are exactly ``torch.Tensor``."""
-    import torch
-
+    h = _entry()
     meta, data = [], []
     for out in outputs:
         kind = type(out)
         entry: dict[str, Any] = {"type": f"{kind.__module__}.{kind.__qualname__}"}
-        if isinstance(out, torch.Tensor):
-            entry.update(dtype=str(out.dtype), shape=list(out.shape), device=str(out.device))
-            entry["has_storage"] = out.device.type != "meta"
-        exact = kind is torch.Tensor and entry.get("has_storage", False)
-        if isinstance(out, torch.Tensor) and kind is not torch.Tensor:
+        is_tensor = isinstance(out, h.Tensor)
+        if is_tensor:
+            device = h.device(out)
+            entry.update(dtype=str(h.dtype(out)), shape=h.shape(out), device=str(device))
+            entry["has_storage"] = device.type != "meta"
+        exact = kind is h.Tensor and entry.get("has_storage", False)
+        if is_tensor and kind is not h.Tensor:
             entry["type"] = f"subclass {kind.__module__}.{kind.__qualname__}"
         meta.append(entry)
-        data.append(out.detach().to("cpu").clone() if exact else None)
+        data.append(h.clone(h.to(h.detach(out), "cpu")) if exact else None)
     return meta, data
-
-
-POISON_BYTES = (0xFF, 0x7F)  # NaN in every float format, then huge finite values
 
 
 def _poison_like(inputs: list[Any], outputs_hint: list[Any], device: str, byte: int) -> None:
@@ -164,13 +181,12 @@ def _poison_like(inputs: list[Any], outputs_hint: list[Any], device: str, byte: 
     Allocators hand freed blocks of the same size back first, so a kernel that reads memory it
     never wrote sees poison instead of plausible stale data (E04), different on each trial.
     """
-    import torch
-
+    h = _entry()
     blocks = []
     for t in [*inputs, *outputs_hint]:
-        if isinstance(t, torch.Tensor) and t.numel():
-            block = torch.empty(t.numel() * t.element_size(), dtype=torch.uint8, device=device)
-            block.fill_(byte)
+        if isinstance(t, h.Tensor) and h.numel(t):
+            block = h.empty(h.numel(t) * h.element_size(t), dtype=h.uint8, device=device)
+            h.fill_(block, byte)
             blocks.append(block)
     del blocks
 
@@ -205,27 +221,43 @@ def background_activity() -> dict[str, int]:
     return {"threads": threading.active_count(), "children": children, "os_threads": os_threads}
 
 
+def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
+    """Run ``run()`` under both op witnesses; its result and what they saw."""
+    h = _entry()
+    trace = OpTrace(cls)
+    with trace.mode:
+        with h.profile(activities=[h.cpu_activity]) as prof:
+            value = run()
+        trace_alive = trace.canary()
+    seen = {
+        "ops": trace.counts,
+        "profiled_ops": profiled_ops(prof, trace),
+        "trace_alive": trace_alive,
+    }
+    return value, seen
+
+
 def _run_trial(
     cls: Any, trial: dict[str, Any], device: str, backward: bool, poison: int
 ) -> dict[str, Any]:
-    import torch
-
+    h = _entry()
     model = build_model(cls, trial, device)
     inputs = [_to_device(x, device) for x in trial["inputs"]]
     _poison_like(inputs, inputs, device, poison)
     if backward:
         for x in inputs:
-            if isinstance(x, torch.Tensor) and x.is_floating_point():
-                x.requires_grad_(True)
-    trace = OpTrace(cls)
-    with trace.mode:
-        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-            outputs = as_list(model(*inputs))
-            grads: list[Any] = []
-            if backward:
-                grads = _backward(model, inputs, outputs, trial["grad_outputs"], device)
-            _sync(device)
-        trace_alive = trace.canary()
+            if isinstance(x, h.Tensor) and h.is_floating_point(x):
+                h.requires_grad_(x, True)
+
+    def forward() -> tuple[list[Any], list[Any]]:
+        outputs = as_list(model(*inputs))
+        grads: list[Any] = []
+        if backward:
+            grads = _backward(model, inputs, outputs, trial["grad_outputs"], device)
+        _sync(device)
+        return outputs, grads
+
+    (outputs, grads), seen = _witnessed(cls, forward)
     meta, data = describe_outputs(outputs)
     grad_meta, grad_data = describe_outputs([g for _, g in grads])
     return {
@@ -234,10 +266,8 @@ def _run_trial(
         "grad_names": [name for name, _ in grads],
         "grads_meta": grad_meta,
         "grads": grad_data,
-        "input_hashes": [tensor_hash(x) if isinstance(x, torch.Tensor) else None for x in inputs],
-        "ops": trace.counts,
-        "profiled_ops": profiled_ops(prof, trace),
-        "trace_alive": trace_alive,
+        "input_hashes": [tensor_hash(x) if isinstance(x, h.Tensor) else None for x in inputs],
+        **seen,
         "activity": background_activity(),
     }
 
@@ -245,29 +275,26 @@ def _run_trial(
 def _backward(
     model: Any, inputs: list[Any], outputs: list[Any], grad_outputs: list[Any], device: str
 ) -> list[tuple[str, Any]]:
-    import torch
-
+    h = _entry()
     wrt: list[tuple[str, Any]] = [
         (f"input.{i}", x)
         for i, x in enumerate(inputs)
-        if isinstance(x, torch.Tensor) and x.requires_grad
+        if isinstance(x, h.Tensor) and h.requires_grad(x)
     ]
-    wrt += [(f"param.{name}", p) for name, p in model.named_parameters() if p.requires_grad]
-    differentiable = [o for o in outputs if isinstance(o, torch.Tensor) and o.requires_grad]
+    wrt += [(f"param.{name}", p) for name, p in model.named_parameters() if h.requires_grad(p)]
+    differentiable = [o for o in outputs if isinstance(o, h.Tensor) and h.requires_grad(o)]
     if not differentiable:
         raise RuntimeError(
             "no output requires grad: the backward pass is not connected to the inputs"
         )
-    go = [g.to(device) for g in grad_outputs[: len(differentiable)]]
-    grads = torch.autograd.grad(differentiable, [t for _, t in wrt], go, allow_unused=True)
+    go = [h.to(g, device) for g in grad_outputs[: len(differentiable)]]
+    grads = h.grad(differentiable, [t for _, t in wrt], go, allow_unused=True)
     return [(name, g) for (name, _), g in zip(wrt, grads, strict=True)]
 
 
 def _sync(device: str) -> None:
-    import torch
-
     if device.startswith("cuda"):
-        torch.cuda.synchronize()
+        _entry().synchronize()
 
 
 def _poison_device_memory(device: str) -> None:
@@ -283,12 +310,12 @@ def _poison_device_memory(device: str) -> None:
     del blob
 
 
-def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
+def mode_correctness(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[str, Any]:
+    """Serve the parent's trials, one at a time: each arrives only after the previous one's
+    outputs went back, so no trial's inputs are in this process before it runs (E21)."""
     import torch
 
     device = job["device"]
-    trials = torch.load(scratch / "trials.pt", weights_only=True)
-    (scratch / "trials.pt").unlink()
     before = timing.clock_ids()
     _poison_device_memory(device)
     # torch.empty and friends then return NaN (floats) or the largest integer: a kernel that
@@ -298,13 +325,19 @@ def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
     warm_thread_pools()
     activity = background_activity()
     cls = _model_class(_import_candidate(Path(job["candidate"])))
-    results = []
-    for n, trial in enumerate(trials):
-        poison = POISON_BYTES[n % len(POISON_BYTES)]
-        results.append(_run_trial(cls, trial, device, job["backward"], poison))
+    channel.send({"ready": True})
+    served = 0
+    while True:
+        request = channel.recv()
+        if request.get("op") == "end":
+            break
+        out = _run_trial(cls, request["trial"], device, job["backward"], int(request["poison"]))
+        out["tampered"] = _tampered()
+        channel.send(out)
+        served += 1
     return {
         "ok": True,
-        "trials": results,
+        "served": served,
         "activity_before": activity,
         "clock_ids_before": before,
         "clock_ids_after": timing.clock_ids(),
@@ -313,21 +346,54 @@ def mode_correctness(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
 
 def _spot_values(outputs: list[Any], picks: list[list[int]]) -> list[list[float]]:
     """The values at the flat positions the parent picked, one list per output."""
-    import torch
-
+    h = _entry()
     values: list[list[float]] = []
     for n, idx in enumerate(picks):
         out = outputs[n] if n < len(outputs) else None
-        if not idx or not isinstance(out, torch.Tensor) or out.numel() == 0:
+        if not idx or not isinstance(out, h.Tensor) or h.numel(out) == 0:
             values.append([])
             continue
-        flat = out.detach().reshape(-1)
-        where = torch.tensor([i % flat.numel() for i in idx], device=flat.device)
-        values.append(flat[where].to("cpu", torch.float64).tolist())
+        flat = h.reshape(h.detach(out), (-1,))
+        size = h.numel(flat)
+        where = h.tensor([i % size for i in idx], device=h.device(flat))
+        values.append(h.tolist(h.to(h.index(flat, where), "cpu", h.float64)))
     return values
 
 
 _LAYOUT = random.Random()
+
+
+class InputStore:
+    """The input sets a timing child has been handed, each on the call that first used it, and
+    the slot held-out sets are copied into."""
+
+    def __init__(self, device: str) -> None:
+        self.device = device
+        self.sets: dict[int, list[Any]] = {}
+        # Held-out inputs are copied into this set, allocated with the first loop set, so a
+        # held-out call allocates exactly what a loop call does (no page faults of its own).
+        self.slot: list[Any] | None = None
+
+    def add(self, n: int, inputs: list[Any]) -> None:
+        h = _entry()
+        self.sets[n] = [_to_device(x, self.device) for x in inputs]
+        if self.slot is None:
+            self.slot = [h.clone(x) if isinstance(x, h.Tensor) else x for x in self.sets[n]]
+
+    def load_held_out(self, inputs: list[Any]) -> list[Any]:
+        h = _entry()
+        if self.slot is None:
+            self.slot = []
+        for n, x in enumerate(inputs):
+            kept = self.slot[n] if n < len(self.slot) else None
+            same = isinstance(x, h.Tensor) and isinstance(kept, h.Tensor)
+            if same and h.shape(kept) == h.shape(x) and h.dtype(kept) == h.dtype(x):
+                h.copy_(kept, x)
+            elif n < len(self.slot):
+                self.slot[n] = _to_device(x, self.device)
+            else:
+                self.slot.append(_to_device(x, self.device))
+        return self.slot
 
 
 class TimedRunner:
@@ -338,59 +404,38 @@ class TimedRunner:
     ) -> None:
         import torch
 
+        h = _entry()
         self.device = job["device"]
         self.backward = bool(job["backward"])
         model = build_model(cls, payload["model"], self.device)
         self.model = torch.compile(model) if compile_model else model
-        self.sets: dict[int, list[Any]] = {
-            n: [_to_device(x, self.device) for x in inputs]
-            for n, inputs in enumerate(payload["input_sets"])
-        }
-        self.grad_outputs = [g.to(self.device) for g in payload.get("grad_outputs") or []]
+        self.grad_outputs = [h.to(g, self.device) for g in payload.get("grad_outputs") or []]
         self.current: list[Any] = []
         self.shift: Any = None  # the random block ahead of the current copies (see prepare)
-        # Held-out inputs are copied into this set, allocated up front like the loop's sets, so
-        # a held-out call allocates exactly what a loop call does (no page faults of its own).
-        self.slot = [x.clone() if isinstance(x, torch.Tensor) else x for x in self.sets[0]]
-
-    def load_held_out(self, inputs: list[Any]) -> None:
-        import torch
-
-        for n, x in enumerate(inputs):
-            kept = self.slot[n] if n < len(self.slot) else None
-            same = isinstance(x, torch.Tensor) and isinstance(kept, torch.Tensor)
-            if same and kept.shape == x.shape and kept.dtype == x.dtype:  # type: ignore[union-attr]
-                kept.copy_(x)  # type: ignore[union-attr]
-            elif n < len(self.slot):
-                self.slot[n] = _to_device(x, self.device)
-            else:
-                self.slot.append(_to_device(x, self.device))
 
     def prepare(self, inputs: list[Any]) -> None:
-        import torch
-
+        h = _entry()
         self.current = []
         # A block of random size ahead of the fresh copies moves them (and the output allocated
         # after them) to a different offset on every call: how an input and an output line up
         # (4K aliasing, cache sets) otherwise stays fixed for a whole process and splits the
         # medians of a memory-bound kernel between evaluations.
-        self.shift = torch.empty(_LAYOUT.randrange(1, 64) * 64, dtype=torch.uint8)
+        self.shift = h.empty(_LAYOUT.randrange(1, 64) * 64, dtype=h.uint8)
         for x in inputs:
-            if isinstance(x, torch.Tensor):
-                fresh = x.clone()
-                if self.backward and fresh.is_floating_point():
-                    fresh.requires_grad_(True)
+            if isinstance(x, h.Tensor):
+                fresh = h.clone(x)
+                if self.backward and h.is_floating_point(fresh):
+                    h.requires_grad_(fresh, True)
                 self.current.append(fresh)
             else:
                 self.current.append(x)
 
     def call(self) -> Any:
-        import torch
-
+        h = _entry()
         outputs = self.model(*self.current)
         if self.backward:
-            outs = [o for o in as_list(outputs) if isinstance(o, torch.Tensor) and o.requires_grad]
-            torch.autograd.backward(outs, self.grad_outputs[: len(outs)])
+            outs = [o for o in as_list(outputs) if isinstance(o, h.Tensor) and h.requires_grad(o)]
+            h.backward(outs, self.grad_outputs[: len(outs)])
         return outputs
 
 
@@ -412,19 +457,18 @@ def fix_conditions(threads: int | None, cpus: list[int] | None) -> dict[str, Any
     return applied
 
 
-def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint | None) -> dict[str, Any]:
-    """Serve the parent's timing loop: each request names one input set (or brings one the child
-    has never seen) and gets back one sample, with the output values the parent asked for."""
-    import torch
-
-    if channel is None:
-        raise RuntimeError("the timing phase needs the parent's channel")
-    payload = torch.load(scratch / "timing.pt", weights_only=True)
-    (scratch / "timing.pt").unlink()
+def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[str, Any]:
+    """Serve the parent's timing loop: each request names one input set (handed over on the
+    call that first uses it) or brings one the child never sees again, and gets back one sample
+    with the output values the parent asked for; some calls run untimed under the witnesses."""
+    payload = job["payload"]
     conditions = fix_conditions(job.get("threads"), job.get("cpus"))
     before = timing.clock_ids()
     warm_thread_pools()
     activity = background_activity()
+    # The clock and its bound methods are taken before the candidate is imported (E10, E22).
+    clock = timing.make_clock(job["device"])
+    flush, time_call = clock.flush, clock.time_call
     if job.get("reference"):
         sys.path.insert(0, str(Path(job["task_path"]).parent))
         from kernelwright.bench_tasks.task import load_task_module
@@ -432,8 +476,8 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint | None) ->
         cls = load_task_module(Path(job["task_path"]), job.get("overrides") or {}).Model
     else:
         cls = _model_class(_import_candidate(Path(job["candidate"])))
+    store = InputStore(job["device"])
     runners: dict[str, TimedRunner] = {"eager": TimedRunner(job, cls, payload)}
-    clock = timing.make_clock(job["device"])
     channel.send({"ready": True, "conditions": conditions})
     while True:
         request = channel.recv()
@@ -448,26 +492,31 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint | None) ->
                 continue
         runner = runners[model]
         s = int(request["set"])
+        if request.get("load") is not None:
+            store.add(s, request.pop("load"))
         held_out = request.get("inputs") is not None
-        if held_out:  # an input set seen for the first and only time
-            runner.load_held_out(request.pop("inputs"))
+        inputs = store.load_held_out(request.pop("inputs")) if held_out else store.sets[s]
+        reply: dict[str, Any] = {}
         try:
-            runner.prepare(runner.slot if held_out else runner.sets[s])
-            clock.flush()
-            out, ms = clock.time_call(runner.call)
+            runner.prepare(inputs)
+            if request.get("traced"):
+                out, reply["traced"] = _witnessed(cls, runner.call)
+            else:
+                flush()
+                out, reply["ms"] = time_call(runner.call)
         except Exception as exc:
             if model == "eager":
                 raise
             channel.send({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
             continue
         outputs = as_list(out)
-        reply: dict[str, Any] = {"ms": ms}
         if request.get("spots"):
             reply["spots"] = _spot_values(outputs, request["spots"])
         if request.get("full"):
             reply["output"] = describe_outputs(outputs)[1]
         del out, outputs
         runner.current = []
+        reply["tampered"] = _tampered()
         channel.send(reply)
     result: dict[str, Any] = {"ok": True, "conditions": conditions}
     if isinstance(clock, timing.CudaClock):
@@ -482,26 +531,40 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint | None) ->
     return result
 
 
-MODES = {"compile": mode_compile, "correctness": mode_correctness, "timing": mode_timing}
+def mode_compile_driven(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[str, Any]:
+    return mode_compile(job, scratch)
+
+
+MODES = {
+    "compile": mode_compile_driven,
+    "correctness": mode_correctness,
+    "timing": mode_timing,
+}
 
 
 def main(argv: list[str]) -> int:
-    job_path = Path(argv[0])
-    scratch = job_path.parent
-    job = json.loads(job_path.read_text())
-    job_path.unlink()
-    # The parent names the result file (and, for a driven phase, the fd of its reply pipe) on
-    # stdin, read before any candidate code runs, so the candidate cannot know where its verdict
-    # data goes (E12).
+    # The parent names the result file and the fd of its reply pipe on the first stdin line, read
+    # before any candidate code runs, so the candidate cannot know where its verdict data goes
+    # (E12); the job follows as the first frame.
     global _RESULT_NAME
-    first = sys.stdin.buffer.readline().decode(errors="replace").split()
-    _RESULT_NAME = first[0] if first else _RESULT_NAME
-    channel = Endpoint(0, int(first[1]), trusted=True) if len(first) > 1 else None
+    line = bytearray()
+    # Byte by byte: a buffered read would swallow the start of the first frame.
+    while not line.endswith(b"\n") and len(line) < 4096:
+        byte = os.read(0, 1)
+        if not byte:
+            break
+        line += byte
+    first = line.decode(errors="replace").split()
+    if len(first) != 2:
+        print("worker: the first stdin line must name the result file and the reply fd")
+        return 2
+    _RESULT_NAME = first[0]
+    channel = Endpoint(0, int(first[1]), trusted=True)
+    job = channel.recv()
+    scratch = Path(job["scratch"])
+    _entry()
     try:
-        if job["mode"] == "timing":
-            result = mode_timing(job, scratch, channel)
-        else:
-            result = MODES[job["mode"]](job, scratch)  # type: ignore[operator]
+        result = MODES[job["mode"]](job, scratch, channel)
     except BaseException as exc:  # the candidate may raise anything, SystemExit included
         kind = "compile" if job["mode"] == "compile" else "runtime"
         message = f"{type(exc).__name__}: {exc}".strip()
