@@ -62,6 +62,9 @@ class Endpoint:
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.trusted = trusted
+        # The other side's process as the parent started it (the sandbox's outermost process),
+        # so the parent can inspect it from outside while it waits; None where unknown.
+        self.pid: int | None = None
 
     def send(self, message: Any, timeout: float | None = None) -> None:
         data = memoryview(encode(message))

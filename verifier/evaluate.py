@@ -29,10 +29,10 @@ from kernelwright.backends.base import BackendStatus
 from kernelwright.backends.environment import capture_environment
 from kernelwright.backends.roofline import ceiling_for, min_time_ms
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
+from kernelwright.verifier import native, sandbox
 from kernelwright.verifier import reference as ref
-from kernelwright.verifier import sandbox
 from kernelwright.verifier.channel import ChannelError, Endpoint
-from kernelwright.verifier.guards import library_violations, static_guards, trace_violations
+from kernelwright.verifier.guards import static_guards, trace_violations
 from kernelwright.verifier.timed_loop import (
     MAX_HELD_OUT,
     MIN_LOOPS,
@@ -155,6 +155,9 @@ class Evaluation:
         self.reason: str | None = None  # the one line that says why the status is what it is
         self.timing_run: TimingRun | None = None  # the candidate's accepted timing run
         self.baseline_gap_ms: float | None = None  # the harness's own time per call (baseline)
+        self.native_findings: list[Finding] = []
+        self.native_seen: list[str] = []
+        self._roots: list[Path] | None = None
 
     # -- children -----------------------------------------------------------------------------
 
@@ -363,12 +366,18 @@ class Evaluation:
             and self.backend.status().state == "compile-only",
             "init_inputs_preview": preview,
         }
-        child, result = self.run_phase("compile", job, self.options.timeout)
+        timeout = self.options.timeout
+
+        def built(endpoint: Endpoint) -> None:
+            done = endpoint.recv(timeout=timeout)
+            if not isinstance(done, dict) or done.get("done") is not True:
+                raise ChannelError("the compile child did not report done")
+            self._inspect_native(endpoint, "compile")
+            endpoint.send({"op": "end"}, timeout=timeout)
+
+        child, result = self.run_phase("compile", job, timeout, conversation=built)
+        self._native_verdict()
         self._failure("compile", child, result, self.options.timeout)
-        built = sorted((self.build_dir / "torch_extensions").glob("*/*.so"))
-        violations = library_violations(built)
-        if violations:
-            raise _Stop("rejected", violations[0].detail, violations)
         return bool(result and result.get("compiled_only"))
 
     def correctness(self, trials: list[ref.Trial]) -> None:
@@ -389,9 +398,11 @@ class Evaluation:
                 if not isinstance(reply, dict):
                     raise ChannelError("a trial's reply is not a mapping")
                 got.append(reply)
+            self._inspect_native(endpoint, "correctness")
             endpoint.send({"op": "end"}, timeout=timeout)
 
         child, result = self.run_phase("correctness", job, timeout, conversation=serve)
+        self._native_verdict()
         broken = child.conversation_error
         if broken and not child.timed_out and not broken.startswith("ChannelClosed"):
             raise _Stop("crashed", f"the correctness child did not answer as asked: {broken}")
@@ -445,6 +456,40 @@ class Evaluation:
                 raise _Stop("incorrect", f"config {trial.config}: {comparison.reason}")
             summary["max_abs_err"] = max(summary["max_abs_err"], comparison.max_abs_err)
             summary["max_rel_err"] = max(summary["max_rel_err"], comparison.max_rel_err)
+
+    def _inspect_native(self, endpoint: Endpoint, phase: str) -> None:
+        """Every shared object the child has mapped, read from outside while it waits for the
+        parent (E20): each one not under a trusted, read-only root is judged by its symbols."""
+        pid = getattr(endpoint, "pid", None)
+        worker = native.python_descendant(pid) if isinstance(pid, int) else None
+        if worker is None:
+            self.native_seen.append(phase + ": not inspected (no process to read)")
+            return
+        try:
+            paths = native.mapped_files(worker)
+        except OSError as exc:
+            self.native_seen.append(f"{phase}: maps unreadable: {exc}")
+            return
+        # Nothing this evaluation's children could write is trusted, wherever it lies.
+        mine = [p for p in paths if _under(p, self.options.cache_dir)]
+        rest = [p for p in paths if p not in mine]
+        where = Path(f"/proc/{worker}/root")
+        trusted = [r for r in self._trusted_roots() if not _under(str(self.options.cache_dir), r)]
+        findings = native.inspect_objects(mine, [], root=where)
+        findings += native.inspect_objects(rest, trusted, root=where)
+        self.native_findings.extend(findings)
+        self.native_seen.append(f"{phase}: {len(paths)} mapped files, {len(mine)} built here")
+
+    def _trusted_roots(self) -> list[Path]:
+        if self._roots is None:
+            self._roots = native.default_trusted_roots()
+        return self._roots
+
+    def _native_verdict(self) -> None:
+        self.verdict.extra["native"] = list(self.native_seen)
+        if self.native_findings:
+            first = self.native_findings[0]
+            raise _Stop("rejected", first.detail, list(self.native_findings))
 
     def _tamper_check(self, names: Any, when: str) -> None:
         """Harness entries the child found replaced after a call (E22)."""
@@ -566,8 +611,12 @@ class Evaluation:
             job,
             limit,
             trusted=bool(job.get("reference")),
-            conversation=lambda endpoint: drive(endpoint, plan, run),
+            conversation=lambda endpoint: drive(
+                endpoint, plan, run, lambda: self._inspect_native(endpoint, phase)
+            ),
         )
+        if not job.get("reference"):
+            self._native_verdict()
         return child, result, run
 
     def _measure(self, sets: list[ref.Trial], phase: str = "timing") -> TimingRun:
@@ -905,6 +954,14 @@ def _clip_log(reason: str | None, logs: list[str]) -> str:
         keep = room - len(marker)
         rest = f"{rest[: keep // 3]}{marker}{rest[-(keep - keep // 3) :]}"
     return f"{head}\n{rest}" if head and rest else head or rest
+
+
+def _under(path: str, root: Path) -> bool:
+    try:
+        Path(path).relative_to(root)
+    except ValueError:
+        return False
+    return True
 
 
 def _unique(items: Any) -> list[Any]:

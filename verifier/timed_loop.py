@@ -18,6 +18,7 @@ import math
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -261,7 +262,12 @@ class Driver:
         return call
 
 
-def drive(endpoint: Endpoint, plan: LoopPlan, run: TimingRun) -> None:
+def drive(
+    endpoint: Endpoint,
+    plan: LoopPlan,
+    run: TimingRun,
+    before_end: Callable[[], None] | None = None,
+) -> None:
     """Run the whole timing phase of one child, filling ``run`` as replies arrive.
 
     ``run`` is filled in place so that what was measured survives a child that dies later (a
@@ -288,6 +294,8 @@ def drive(endpoint: Endpoint, plan: LoopPlan, run: TimingRun) -> None:
             run.compile_error = str(exc)
     # One more call after the loops, compared in full by the parent (E06).
     run.final_output = driver.call(0, full=True).output
+    if before_end is not None:
+        before_end()  # the child is alive and idle: the parent inspects it from outside
     endpoint.send({"op": "end"}, timeout=plan.call_timeout)
 
 

@@ -532,7 +532,12 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[s
 
 
 def mode_compile_driven(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[str, Any]:
-    return mode_compile(job, scratch)
+    """Build and import the candidate, then wait while the parent reads what this process
+    mapped (every phase ends that way)."""
+    result = mode_compile(job, scratch)
+    channel.send({"done": True})
+    channel.recv()
+    return result
 
 
 MODES = {
