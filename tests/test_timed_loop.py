@@ -39,8 +39,12 @@ class FakeChild:
         self.sampler = sampler
         self.requests: list[dict[str, Any]] = []
         self.replies: list[Any] = [{"ready": True, "conditions": {"threads": 1}}]
+        self.held: dict[str, Any] = {}
 
     def send(self, message: Any, timeout: float | None = None) -> None:
+        if message.get("op") == "go":  # the second step of a timed call
+            self.replies.append(self.held)
+            return
         self.requests.append(message)
         if message.get("op") != "call":
             return
@@ -53,7 +57,11 @@ class FakeChild:
             reply["spots"] = [[0.0] * len(idx) for idx in message["spots"]]
         if message.get("full"):
             reply["output"] = []
-        self.replies.append(reply)
+        if message.get("traced"):
+            self.replies.append(reply)
+        else:
+            self.held = reply
+            self.replies.append({"prepared": True})
 
     def recv(self, timeout: float | None = None) -> Any:
         return self.replies.pop(0)
@@ -222,7 +230,7 @@ def test_replaced_harness_entries_are_reported_per_call() -> None:
     class Tampering(FakeChild):
         def send(self, message: Any, timeout: float | None = None) -> None:
             super().send(message, timeout)
-            if message.get("op") == "call" and len(self.requests) > 20:
+            if message.get("op") == "go" and len(self.requests) > 20:
                 self.replies[-1]["tampered"] = ["torch.Tensor.clone"]
 
     child = Tampering(lambda req, n: 1.0)

@@ -54,10 +54,8 @@ MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_thresh
 # A sample may exceed the parent's own clock around its call by no more than timer granularity.
 WALL_SLACK_MS = 0.01
 # Time per call the parent sees beyond the samples and the harness's own cost, past which work
-# ran outside the timer: more than the sample itself and this floor, and this multiple of the
-# harness's cost.
-MOVED_WORK_MIN_MS = 0.5
-MOVED_WORK_RATIO = 2.0
+# ran outside the timer: more than the sample itself, the harness's cost again, and this floor.
+MOVED_WORK_MIN_MS = 2.0
 # Flagged when a candidate runs faster than this fraction of the device's roofline time (E18).
 ROOFLINE_MARGIN = 0.8
 
@@ -214,6 +212,7 @@ class Evaluation:
         scratch = self.root / secrets.token_hex(6)
         (scratch / "tmp").mkdir(parents=True, exist_ok=True)
         job = {**job, "mode": job.get("mode", phase), "scratch": str(scratch)}
+        job["backend"] = self.backend.name
         if not trusted:
             (scratch / "candidate.py").write_text(self.source)
             job["candidate"] = str(scratch / "candidate.py")
@@ -510,6 +509,12 @@ class Evaluation:
         violations = trace_violations(ops)
         if violations:
             raise _Stop("rejected", violations[0].detail, violations)
+        launched = seen.get("launches")
+        if launched is not None and not any(int(n) > 0 for n in dict(launched).values()):
+            # The work was done outside any kernel of the candidate's: numpy, another library,
+            # Python loops (E19).
+            detail = f"{when} launched none of the candidate's own kernels"
+            raise _Stop("rejected", detail, [Finding("no_kernel_launched", detail)])
 
     def _activity_check(self, before: Any, after: Any, when: str) -> None:
         """Threads or processes the candidate left running after its forward returned (E08)."""
@@ -818,6 +823,8 @@ class Evaluation:
             compile_model=compile_model,
             call_timeout=limit,
             traced_calls=0,
+            # Spot checks as in the candidate's loop: the same work per call, so the gaps compare.
+            output_numels=[math.prod(m.get("shape") or [0]) for m in sets[0].expected_meta],
             min_loops=self._min_loops(),
         )
         job = {
@@ -864,7 +871,7 @@ class Evaluation:
             return None
         median = statistics.median(samples)
         excess = gap - baseline_gap
-        if excess <= max(MOVED_WORK_MIN_MS, median) or gap <= MOVED_WORK_RATIO * baseline_gap:
+        if excess <= max(MOVED_WORK_MIN_MS, median, baseline_gap):
             return None
         return (
             f"the parent saw {gap:.4g} ms per call besides the {median:.4g} ms the samples say, "

@@ -193,10 +193,24 @@ class Driver:
             for n in self.plan.output_numels
         ]
 
-    def _exchange(self, request: dict[str, Any]) -> tuple[dict[str, Any], float]:
+    def _exchange(
+        self, request: dict[str, Any], timed: bool = False
+    ) -> tuple[dict[str, Any], float]:
+        """Send one request and take its reply. A timed call goes in two steps: the child
+        prepares its copies and flushes, says so, and the parent's clock then brackets only the
+        go, the call and the reply."""
+        timeout = self.plan.call_timeout
         started = time.perf_counter_ns()
-        self.endpoint.send(request, timeout=self.plan.call_timeout)
-        reply = self.endpoint.recv(timeout=self.plan.call_timeout)
+        self.endpoint.send(request, timeout=timeout)
+        if timed:
+            ready = self.endpoint.recv(timeout=timeout)
+            if not isinstance(ready, dict) or ready.get("prepared") is not True:
+                if isinstance(ready, dict) and "error" in ready:
+                    raise CallFailed(str(ready["error"])[:300])
+                raise CallFailed("the child did not report its call prepared")
+            started = time.perf_counter_ns()
+            self.endpoint.send({"op": "go"}, timeout=timeout)
+        reply = self.endpoint.recv(timeout=timeout)
         wall_ms = (time.perf_counter_ns() - started) / 1e6
         if not isinstance(reply, dict):
             raise CallFailed("the child's reply is not a mapping")
@@ -247,7 +261,7 @@ class Driver:
         if inputs is not None:
             request["inputs"] = inputs
         request["full"] = full
-        reply, wall_ms = self._exchange(request)
+        reply, wall_ms = self._exchange(request, timed=True)
         ms = reply.get("ms")
         if not isinstance(ms, float) or not math.isfinite(ms):
             raise CallFailed(f"the child's sample is not a number: {type(ms).__name__}")

@@ -11,6 +11,7 @@ process before it is needed (E21, E23).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import random
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.bench_tasks.run import as_list
-from kernelwright.verifier import timing
+from kernelwright.verifier import launches, timing
 from kernelwright.verifier.channel import Endpoint
 from kernelwright.verifier.harness_guard import EntryPoints, Watch
 from kernelwright.verifier.reference import tensor_hash
@@ -36,6 +37,9 @@ _RESULT_NAME = "result.pt"
 # functions through these (E22).
 _H: EntryPoints | None = None
 _WATCH: Watch | None = None
+_JOB: dict[str, Any] = {}
+# Backends whose kernel launches the child counts (verifier/launches.py).
+_LAUNCH_BACKENDS = ("triton", "cpu", "cuda", "hip", "pallas")
 
 
 def _entry() -> EntryPoints:
@@ -43,6 +47,12 @@ def _entry() -> EntryPoints:
     if _H is None:
         _H = EntryPoints()
     return _H
+
+
+def _watch() -> None:
+    global _WATCH
+    _entry()
+    _WATCH = Watch({"worker": globals(), "worker.TimedRunner": vars(TimedRunner)})
 
 
 def _tampered() -> list[str]:
@@ -57,10 +67,10 @@ def _write(scratch: Path, result: dict[str, Any]) -> None:
 
 
 def _import_candidate(path: Path) -> Any:
-    global _WATCH
     _backend_hooks()
-    _entry()
-    _WATCH = Watch({"worker": globals(), "worker.TimedRunner": vars(TimedRunner)})
+    if _JOB.get("backend") in _LAUNCH_BACKENDS:
+        launches.install(_JOB["backend"])
+    _watch()
     spec = importlib.util.spec_from_file_location("candidate", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
@@ -225,8 +235,10 @@ def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
     """Run ``run()`` under both op witnesses; its result and what they saw."""
     h = _entry()
     trace = OpTrace(cls)
+    counting = launches.counter() if launches.counter().backends else None
+    window = counting.window() if counting is not None else contextlib.nullcontext({})
     with trace.mode:
-        with h.profile(activities=[h.cpu_activity]) as prof:
+        with h.profile(activities=[h.cpu_activity]) as prof, window as launched:
             value = run()
         trace_alive = trace.canary()
     seen = {
@@ -234,6 +246,9 @@ def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
         "profiled_ops": profiled_ops(prof, trace),
         "trace_alive": trace_alive,
     }
+    if counting is not None:
+        roots = [str(_JOB.get("candidate", "")), os.environ.get("TORCH_EXTENSIONS_DIR", "")]
+        seen["launches"] = counting.own(dict(launched), [r for r in roots if r])
     return value, seen
 
 
@@ -474,6 +489,7 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[s
         from kernelwright.bench_tasks.task import load_task_module
 
         cls = load_task_module(Path(job["task_path"]), job.get("overrides") or {}).Model
+        _watch()  # the same per-call work as a candidate's child, so the gaps compare
     else:
         cls = _model_class(_import_candidate(Path(job["candidate"])))
     store = InputStore(job["device"])
@@ -503,6 +519,13 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[s
                 out, reply["traced"] = _witnessed(cls, runner.call)
             else:
                 flush()
+                # The parent's clock brackets only what follows: the call, its sample and the
+                # reply, not the copies and the flush, so its time beyond the sample is small
+                # and steady, and work moved out of the timed interval shows (E21).
+                channel.send({"prepared": True})
+                go = channel.recv()
+                if go.get("op") != "go":
+                    break
                 out, reply["ms"] = time_call(runner.call)
         except Exception as exc:
             if model == "eager":
@@ -566,6 +589,7 @@ def main(argv: list[str]) -> int:
     _RESULT_NAME = first[0]
     channel = Endpoint(0, int(first[1]), trusted=True)
     job = channel.recv()
+    _JOB.update(job)
     scratch = Path(job["scratch"])
     _entry()
     try:
