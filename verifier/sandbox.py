@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kernelwright.verifier import seccomp
 from kernelwright.verifier.channel import Endpoint
 
 LEVELS = ("bwrap", "process", "docker")
@@ -177,64 +178,165 @@ def process_level_warning() -> str:
     )
 
 
-def _hidden_home_paths() -> list[Path]:
-    """Paths the sandbox's own mounts would hide (under /root, mode 700 here, and /tmp) that the
-    child needs: the interpreter, the venv and the package."""
+@functools.lru_cache(maxsize=1)
+def _interpreter_paths() -> tuple[Path, ...]:
+    """What the child's interpreter reads: its trees, its own ``sys.path`` and the package.
+
+    The child runs ``sys.executable -I``, whose ``sys.path`` has neither the working directory
+    nor ``PYTHONPATH``; it is asked for once, since the parent's own ``sys.path`` may hold the
+    directory it was started from (``python -m`` from ``/work`` puts ``/work`` there), which must
+    not be bound. Top-level directories (``/``, ``/root``, ``/work``) are never bound whole.
+    """
     import kernelwright
 
     wanted = {
-        Path(sys.base_prefix).resolve(),
-        Path(sys.prefix).resolve(),
+        Path(sys.base_prefix),
+        Path(sys.prefix),
         Path(sys.executable).resolve().parent.parent,
         Path(kernelwright.__file__).resolve().parent,
     }
-    for entry in sys.path:
-        if entry and Path(entry).is_dir():
-            wanted.add(Path(entry).resolve())
-    # The sandbox mounts empty tmpfs over /root and /tmp: whatever lives there is bound back.
-    return sorted(p for p in wanted if str(p).startswith(("/root/", "/tmp/")))
+    entries: list[str] = []
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", "import sys; print('\\n'.join(sys.path))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd="/",
+        )
+        if done.returncode == 0:
+            entries = done.stdout.splitlines()
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if not entries:
+        # The parent's own entries, less the working directory's.
+        entries = [e for e in sys.path[1:] if e and Path(e).resolve() != Path.cwd().resolve()]
+    for entry in entries:
+        if entry and os.path.isabs(entry) and Path(entry).is_dir():
+            wanted.add(Path(entry))
+    paths = set()
+    for path in wanted:
+        for candidate in (path, path.resolve()):
+            if len(candidate.parts) > 2:
+                paths.add(candidate)
+    return tuple(sorted(paths))
 
 
-def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str]) -> list[str]:
-    argv = [
-        "bwrap",
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--perms",
-        "0755",
-        "--tmpfs",
-        "/tmp",
-    ]
-    made: set[Path] = set()
+def _hidden_home_paths() -> list[Path]:
+    """Paths the sandbox's own mounts would hide (under /root, mode 700 here, and /tmp) that the
+    child needs: the interpreter, the venv and the package."""
+    return sorted(p for p in _interpreter_paths() if str(p).startswith(("/root/", "/tmp/")))
 
-    def bind(flag: str, path: Path, source: Path | None = None) -> None:
-        # bwrap creates missing mount points as 0700 root dirs; the child's uid must traverse them.
+
+# The toolchain: the interpreter's shared libraries, gcc/g++/ld, nvcc's wrappers, /usr/include.
+_SYSTEM_TREES = ("/usr",)
+# Merged-/usr links on Debian 12 and most others; real directories elsewhere.
+_ROOT_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# What the loader, the compiler and libc read from /etc: the loader's cache and config, the
+# cc/c++ alternatives links, user and group names (``getpass``, ``pwd``: names only, no hashes),
+# the time zone. Not bound: shadow, hosts, hostname, resolv.conf, ssl, the rest.
+_ETC_ENTRIES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "alternatives",
+    "nsswitch.conf",
+    "passwd",
+    "group",
+    "localtime",
+    "os-release",
+    "mtab",
+)
+
+
+def _accelerator_trees() -> list[Path]:
+    """CUDA and ROCm installs outside /usr (ROCm's /opt/rocm*, Arch's /opt/cuda)."""
+    found = {Path(p) for p in glob.glob("/opt/rocm*") + glob.glob("/opt/cuda*")}
+    for var in ("CUDA_HOME", "CUDA_PATH", "ROCM_PATH", "HIP_PATH"):
+        value = os.environ.get(var)
+        if value and os.path.isabs(value) and len(Path(value).parts) > 2:
+            found.add(Path(value))
+    return sorted(p for p in found if p.is_dir())
+
+
+class _Binds:
+    """bwrap mount arguments on an empty root, with the directories their mount points need."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+        self.bound: list[Path] = []  # trees that exist inside the sandbox as on the host
+        self.made: set[Path] = set()
+
+    def covered(self, path: Path) -> bool:
+        return any(path == b or b in path.parents for b in self.bound)
+
+    def _parents(self, path: Path) -> None:
+        # Missing mount points would be root-only dirs; the child's uid must traverse them.
         for parent in reversed(path.parents):
-            if str(parent).startswith(("/root/", "/tmp/")) and parent not in made:
-                argv.extend(["--perms", "0755", "--dir", str(parent)])
-                made.add(parent)
-        argv.extend([flag, str(source or path), str(path)])
-        made.add(path)
+            if parent == Path("/") or parent in self.made or self.covered(parent):
+                continue
+            self.argv.extend(["--perms", "0755", "--dir", str(parent)])
+            self.made.add(parent)
 
-    if is_root():
-        # /root is private to root; the unprivileged child sees an empty one plus what it needs.
-        argv += ["--perms", "0755", "--tmpfs", "/root"]
-        for path in _hidden_home_paths():
-            bind("--ro-bind", path)
-    for path in mounts.read_only:
-        bind("--ro-bind", path)
-    for path in mounts.writable:
-        bind("--bind", path)
+    def system(self, path: Path) -> None:
+        """A host path that must look the same inside: symlinks stay symlinks, read-only."""
+        if self.covered(path) or not os.path.lexists(path):
+            return
+        self._parents(path)
+        if path.is_symlink():
+            self.argv.extend(["--symlink", os.readlink(path), str(path)])
+        else:
+            self.argv.extend(["--ro-bind", str(path), str(path)])
+            self.bound.append(path)
+        self.made.add(path)
+
+    def mount(self, flag: str, target: Path, source: Path | None = None) -> None:
+        self._parents(target)
+        self.argv.extend([flag, str(source or target), str(target)])
+        self.made.add(target)
+        if flag == "--ro-bind":
+            self.bound.append(target)
+
+
+def _bwrap_argv(
+    scratch: Path, mounts: Mounts, command: Sequence[str], seccomp_fd: int | None = None
+) -> list[str]:
+    """bwrap's command line: an empty root holding only what the child needs (E17, E24, E25).
+
+    Read-only: the toolchain (/usr and the root links into it), a few files of /etc, /sys,
+    CUDA/ROCm trees outside /usr, the interpreter's trees, its ``sys.path`` and the package, and
+    ``mounts.read_only``. Writable: ``mounts.writable``, the scratch dir and the remapped binds.
+    Fresh: /dev, /proc, an empty /tmp. Nothing else of the host: no /home, /root, /run, /var,
+    /srv, /mnt, /opt, project directories, and so no host Unix socket either. With
+    ``seccomp_fd``, bwrap installs the filter read from that fd (see ``seccomp.py``).
+    """
+    argv = ["bwrap"]
+    binds = _Binds(argv)
+    argv += ["--dev", "/dev", "--proc", "/proc", "--perms", "0755", "--tmpfs", "/tmp"]
+    binds.made.update({Path("/dev"), Path("/proc"), Path("/tmp")})
+    for name in _SYSTEM_TREES + _ROOT_LINKS:
+        binds.system(Path(name))
+    for name in _ETC_ENTRIES:
+        binds.system(Path("/etc") / name)
+    # GPU runtimes and hwloc read device topology there; it holds no files of anyone's.
+    binds.system(Path("/sys"))
+    for tree_path in _accelerator_trees():
+        binds.system(tree_path)
+    for path in _interpreter_paths():
+        if not binds.covered(path):
+            binds.mount("--ro-bind", path)
+    # The caller's mounts, outer paths first, so that a path inside another lands on top of it.
+    wanted: list[tuple[str, Path, Path | None]] = []
+    wanted += [("--ro-bind", Path(p), None) for p in mounts.read_only]
+    wanted += [("--bind", Path(p), None) for p in mounts.writable]
+    wanted.append(("--bind", Path(scratch), None))
+    wanted += [("--bind", Path(target), Path(source)) for source, target in mounts.remapped]
+    for flag, target, source in sorted(wanted, key=lambda item: len(item[1].parts)):
+        binds.mount(flag, target, source)
     for dev in mounts.devices:
         argv += ["--dev-bind", dev, dev]
-    bind("--bind", scratch)
-    for source, target in mounts.remapped:
-        bind("--bind", target, source)
+    # The empty root itself: nothing may be created in it, by root in the sandbox either.
+    argv += ["--remount-ro", "/"]
     argv += ["--chdir", str(scratch)]
     argv += [
         "--unshare-ipc",
@@ -244,6 +346,8 @@ def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str]) -> list[s
         "--unshare-cgroup-try",
     ]
     argv += ["--die-with-parent", "--new-session"]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     if is_root():
         # As root, --unshare-user would make the uid drop below fail; setpriv drops it instead.
         argv += ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
@@ -251,6 +355,13 @@ def _bwrap_argv(scratch: Path, mounts: Mounts, command: Sequence[str]) -> list[s
     else:
         argv += ["--unshare-user", "--"]
     return argv + list(command)
+
+
+def _seccomp_fd() -> int:
+    """A fresh fd holding the seccomp filter for ``bwrap --seccomp``, or -1 where there is none
+    (not x86_64 or aarch64). The caller passes it to bwrap and closes its copy once bwrap runs."""
+    fd = seccomp.seccomp_fd()
+    return -1 if fd is None else fd
 
 
 class Cgroup:
@@ -428,11 +539,13 @@ def run_child(
             mounts=mounts,
             gpu=bool(mounts.devices),
         )
+    filter_fd = -1
     if level == "bwrap":
         if is_root():
             # RLIMIT_NPROC is not enforced for root, so it is applied after the uid drop.
             command = ["prlimit", f"--nproc={limits.processes}:{limits.processes}", "--", *command]
-        argv = _bwrap_argv(scratch, mounts, command)
+        filter_fd = _seccomp_fd()  # bwrap reads the filter from it before the child starts
+        argv = _bwrap_argv(scratch, mounts, command, filter_fd if filter_fd >= 0 else None)
     elif level == "process":
         argv = list(command)
     else:
@@ -461,7 +574,7 @@ def run_child(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            pass_fds=(reply_w,) if reply_w >= 0 else (),
+            pass_fds=tuple(fd for fd in (reply_w, filter_fd) if fd >= 0),
             preexec_fn=lambda: _apply_limits(limits, cgroup),
         )
     except OSError as exc:
@@ -471,6 +584,9 @@ def run_child(
             if fd >= 0:
                 os.close(fd)
         raise SandboxError(f"could not start the sandboxed child: {exc}") from exc
+    finally:
+        if filter_fd >= 0:
+            os.close(filter_fd)
     reader = threading.Thread(target=_drain, args=(proc.stdout, sink), daemon=True)
     reader.start()
     assert proc.stdin is not None
