@@ -40,13 +40,15 @@ class ModelNew(nn.Module):
     def forward(self, x):
         hoard = []
         while True:
-            hoard.append(bytearray(64 << 20))
+            hoard.append(bytearray(b"\\1") * (64 << 20))  # written, so every page is resident
 """
 
 
 @pytest.mark.slow
 def test_faults_leave_the_next_verdict_clean(run_eval: Any, tmp_path: Path) -> None:
     options = {"sampled_configs": 0, "trials": 1, "rep_ms": 200.0, "warmup_ms": 20.0}
+    # The faults run with the static allowlist off, so that each reaches its child.
+    faulty = {**options, "static_checks": False}
     clean = run_eval(HONEST, "smoke/relu", "cpu", **options)
     assert clean.status == "correct", clean.log
     expected = {
@@ -58,7 +60,7 @@ def test_faults_leave_the_next_verdict_clean(run_eval: Any, tmp_path: Path) -> N
         path = tmp_path / f"{name}.py"
         path.write_text(source)
         verdict = run_eval(
-            path, "smoke/relu", "cpu", timeout=15.0, memory_limit_bytes=1 << 30, **options
+            path, "smoke/relu", "cpu", timeout=15.0, memory_limit_bytes=1 << 30, **faulty
         )
         assert verdict.status == status, f"{name}: {verdict.status}: {verdict.log[:500]}"
     bomb_reason = verdict.log.splitlines()[0]

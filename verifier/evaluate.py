@@ -29,7 +29,7 @@ from kernelwright.backends.base import BackendStatus
 from kernelwright.backends.environment import capture_environment
 from kernelwright.backends.roofline import ceiling_for, min_time_ms
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
-from kernelwright.verifier import native, sandbox
+from kernelwright.verifier import buildcache, native, sandbox
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier.channel import ChannelError, Endpoint
 from kernelwright.verifier.guards import static_guards, trace_violations
@@ -109,6 +109,11 @@ CHILD_LOG_LIMIT = 4000
 # Trials alternate the byte the correctness child poisons fresh memory with: NaN in every float
 # format, then huge finite values (E04).
 POISON_BYTES = (0xFF, 0x7F)
+# The parent watches the child's threads while it idles between the last call and the end of a
+# phase: a thread using more than this fraction of a CPU over the window is background work.
+IDLE_SETTLE_S = 0.05
+IDLE_WINDOW_S = 0.3
+IDLE_BUSY_FRACTION = 0.3
 # Sending the job to a child that has not started reading yet.
 CHANNEL_TIMEOUT = 120.0
 
@@ -119,7 +124,7 @@ def _candidate_output(phase: str, text: str, trusted: bool) -> str:
     if len(text) > CHILD_LOG_LIMIT:
         cut = len(text) - CHILD_LOG_LIMIT
         half = CHILD_LOG_LIMIT // 2
-        text = f"{text[:half]}\n[... {cut} characters cut ...]\n{text[-half:]}"
+        text = f"{text[:half]}\n[... {cut} characters of output truncated ...]\n{text[-half:]}"
     if trusted:
         return f"[{phase}] {text}"
     quoted = "\n".join(f"| {line}" for line in text.splitlines())
@@ -190,9 +195,9 @@ class Evaluation:
         threads = str(self.conditions()[0])
         env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, GLIBC_TUNABLES=MALLOC_TUNABLES)
         env.update(self.backend.child_env(phase, self.options.compile_only))
-        if phase == "compile":
-            env["CUDA_VISIBLE_DEVICES"] = ""
-        elif self.options.device_index is not None:
+        # The same in every phase, the compile phase included: the environment must not tell
+        # the phases apart (E23); the compile child simply gets no device nodes.
+        if self.options.device_index is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(self.options.device_index)
         if trusted:
             env["TORCHINDUCTOR_CACHE_DIR"] = str(self.options.cache_dir / "inductor")
@@ -219,16 +224,19 @@ class Evaluation:
         mounts = sandbox.Mounts()
         ext_dir = self.build_dir / "torch_extensions"
         ext_dir.mkdir(parents=True, exist_ok=True)
-        if phase == "compile" or self.level == "process":
-            mounts.writable.append(self.build_dir)
+        private: Path | None = None
+        if self.level == "process":
+            mounts.writable.append(self.build_dir)  # no mounts at this level: no isolation
         else:
-            # Later phases load the cached build from a private copy at the same path, so
-            # nothing they write reaches the cache or the next phase (torch takes a lock file
-            # there, and ninja's records hold absolute paths).
-            private = scratch / "build"
-            with self._build_lock():
-                shutil.copytree(self.build_dir, private, symlinks=True)
+            # Every phase builds or loads in a private copy of the cached build, bound at the
+            # cache's path (torch takes a lock file there, and ninja's records hold absolute
+            # paths), outside the scratch dir so every phase's scratch looks the same. Only the
+            # compile phase's build products go back into the cache, size-capped (E26).
+            private = self.root / f"{scratch.name}-build"
             mounts.remapped.append((private, self.build_dir))
+            if phase != "compile":
+                with self._build_lock():
+                    shutil.copytree(self.build_dir, private, symlinks=True)
         if trusted:
             inductor = self.options.cache_dir / "inductor"
             inductor.mkdir(parents=True, exist_ok=True)
@@ -238,8 +246,6 @@ class Evaluation:
             mounts.read_only.append(self.task.path.parent)
         if self.level in ("bwrap", "docker"):
             sandbox.prepare_scratch(scratch, "bwrap")
-            if phase == "compile":
-                sandbox.share_with_child(self.build_dir)
             if self.backend.needs_gpu_nodes(phase):
                 mounts.devices.extend(sandbox.gpu_device_nodes(self.options.device_index))
         command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker"]
@@ -253,6 +259,10 @@ class Evaluation:
                 conversation(endpoint)
 
         with self._build_lock() if phase == "compile" else contextlib.nullcontext():
+            if private is not None and phase == "compile":
+                shutil.copytree(self.build_dir, private, symlinks=True)
+            if private is not None and self.level in ("bwrap", "docker"):
+                sandbox.share_with_child(private)
             child = sandbox.run_child(
                 command,
                 scratch=scratch,
@@ -263,6 +273,12 @@ class Evaluation:
                 stdin_data=f"{result_name}\n".encode(),
                 conversation=talk,
             )
+            if private is not None and phase == "compile":
+                dropped = buildcache.copy_products(private / "torch_extensions", ext_dir)
+                if dropped:
+                    self.verdict.extra["build_dropped"] = dropped[:20]
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
         self.verdict.extra["phases"][phase] = round(child.wall_s, 3)
         text = "\n".join(line for line in child.log.splitlines() if not _PROFILER_NOISE.match(line))
         if text.strip():
@@ -476,6 +492,14 @@ class Evaluation:
         trusted = [r for r in self._trusted_roots() if not _under(str(self.options.cache_dir), r)]
         findings = native.inspect_objects(mine, [], root=where)
         findings += native.inspect_objects(rest, trusted, root=where)
+        if phase != "compile":
+            busy = _busy_threads(worker)
+            if busy:
+                detail = (
+                    f"{phase}: {len(busy)} thread(s) kept computing while the harness waited "
+                    f"({', '.join(busy[:4])} of CPU in {IDLE_WINDOW_S:g} s)"
+                )
+                findings.append(Finding("background_work", detail))
         self.native_findings.extend(findings)
         self.native_seen.append(f"{phase}: {len(paths)} mapped files, {len(mine)} built here")
 
@@ -662,6 +686,10 @@ class Evaluation:
         random points of it (E22, E23)."""
         for n, call in enumerate(run.calls):
             self._tamper_check(call.tampered, f"timed call {n}")
+            if call.launches == 0:
+                # Honest while a witness watches, something else when none does (E23).
+                detail = f"timed call {n} launched none of the candidate's own kernels"
+                raise _Stop("rejected", detail, [Finding("no_kernel_launched", detail)])
         for traced in run.traced:
             when = f"an untraced-looking call of the timing loop (after {traced.position} calls)"
             self._tamper_check(traced.tampered, when)
@@ -961,6 +989,37 @@ def _clip_log(reason: str | None, logs: list[str]) -> str:
         keep = room - len(marker)
         rest = f"{rest[: keep // 3]}{marker}{rest[-(keep - keep // 3) :]}"
     return f"{head}\n{rest}" if head and rest else head or rest
+
+
+def _thread_cpu(pid: int) -> dict[str, int]:
+    """CPU ticks (user + system) of every thread of ``pid``, read from outside."""
+    ticks = {}
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks[stat.parent.name] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def _busy_threads(pid: int) -> list[str]:
+    """Threads of the child that burn CPU while it waits for the parent's next request: work
+    that runs outside any call, where no timer sees it (E08), observed from outside."""
+    import os
+    import time
+
+    time.sleep(IDLE_SETTLE_S)  # spinning thread pools (OpenMP) go to sleep within milliseconds
+    before = _thread_cpu(pid)
+    time.sleep(IDLE_WINDOW_S)
+    after = _thread_cpu(pid)
+    hz = os.sysconf("SC_CLK_TCK")
+    limit = IDLE_BUSY_FRACTION * IDLE_WINDOW_S * hz
+    return [
+        f"{(after[tid] - before[tid]) / hz:.2f} s"
+        for tid in sorted(set(before) & set(after))
+        if after[tid] - before[tid] > limit
+    ]
 
 
 def _under(path: str, root: Path) -> bool:

@@ -67,6 +67,10 @@ class EntryPoints:
         self.grad: Callable[..., Any] = torch.autograd.grad
         self.profile: Any = torch.profiler.profile
         self.cpu_activity: Any = torch.profiler.ProfilerActivity.CPU
+        from kernelwright.verifier import witness
+
+        self.OpTrace: Any = witness.OpTrace
+        self.profiled_ops: Callable[..., Any] = witness.profiled_ops
         self.save: Callable[..., Any] = torch.save
         self.synchronize: Callable[..., Any] = torch.cuda.synchronize
         self.uint8 = torch.uint8
@@ -128,7 +132,11 @@ class Watch:
         self.extra = dict(extra or {})
         # The objects themselves are kept (not their ids), so a freed id cannot be reused.
         self.before: dict[tuple[str, str], Any] = {}
-        for owner, table in _harness_tables(self.extra).items():
+        tables = _harness_tables(self.extra)
+        # A class's own table gains an entry when a method it inherits is shadowed
+        # (``torch.Tensor.clone = f`` lands on torch.Tensor, not on the C type it comes from).
+        self.keys = {owner: set(tables[owner]) for owner in _CLASS_TABLES if owner in tables}
+        for owner, table in tables.items():
             for name, value in list(table.items()):
                 if callable(value) or isinstance(value, (staticmethod, classmethod, property)):
                     self.before[(owner, name)] = value
@@ -141,7 +149,11 @@ class Watch:
             current = now.get(owner, {}).get(name, _MISSING)
             if current is not value:
                 moved.append(f"{owner}.{name}")
+        for owner, keys in self.keys.items():
+            moved.extend(f"{owner}.{name}" for name in sorted(set(now[owner]) - keys))
         return moved
 
 
 _MISSING = object()
+# Class tables watched for entries added after the snapshot, not only replaced ones.
+_CLASS_TABLES = ("torch.Tensor", "torch.Tensor's metaclass", "torch.nn.Module")

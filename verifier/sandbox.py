@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kernelwright.verifier import seccomp
-from kernelwright.verifier.channel import Endpoint
+from kernelwright.verifier.channel import ChannelClosed, Endpoint
 
 LEVELS = ("bwrap", "process", "docker")
 NOBODY = 65534
@@ -527,8 +527,6 @@ def run_child(
     """
     mounts = mounts or Mounts()
     if level == "docker":
-        if conversation is not None:
-            raise SandboxError("the docker level cannot drive a timing loop yet: use bwrap")
         from kernelwright.verifier.docker_sandbox import run_in_docker
 
         return run_in_docker(
@@ -538,6 +536,8 @@ def run_child(
             env=env,
             mounts=mounts,
             gpu=bool(mounts.devices),
+            stdin_data=stdin_data,
+            conversation=conversation,
         )
     filter_fd = -1
     if level == "bwrap":
@@ -598,6 +598,7 @@ def run_child(
     if conversation is not None:
         os.close(reply_w)
         endpoint = Endpoint(reply_r, proc.stdin.fileno(), trusted=False)
+        endpoint.pid = proc.pid
         talker = threading.Thread(
             target=_converse, args=(conversation, endpoint, proc, failure), daemon=True
         )
@@ -632,15 +633,28 @@ def run_child(
     return result
 
 
+# How long a child that closed its channel may take to exit before it is killed.
+CLOSED_GRACE_S = 10.0
+
+
 def _converse(
     conversation: Callable[[Endpoint], None],
     endpoint: Endpoint,
     proc: subprocess.Popen[bytes],
     failure: list[str],
 ) -> None:
-    """The parent's side of a conversation; any failure ends the child, whose output is moot."""
+    """The parent's side of a conversation; any failure ends the child, whose output is moot.
+
+    A child that closed the channel is exiting on its own (a crash, a signal, the end of its
+    job): it gets a moment to do so, so that the status it dies with is its own, not the kill.
+    """
     try:
         conversation(endpoint)
+    except ChannelClosed as exc:
+        failure.append(f"{type(exc).__name__}: {exc}"[:500])
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=CLOSED_GRACE_S)
+        _kill_group(proc)
     except Exception as exc:
         failure.append(f"{type(exc).__name__}: {exc}"[:500])
         _kill_group(proc)

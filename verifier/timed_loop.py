@@ -61,6 +61,7 @@ class Call:
     spots: list[tuple[list[int], list[float]]] | None = None
     output: list[Any] | None = None
     tampered: list[str] = field(default_factory=list)
+    launches: int | None = None  # the candidate's own kernels launched, where the child counts
 
 
 @dataclass
@@ -268,6 +269,9 @@ class Driver:
         call = Call(set_index, ms, wall_ms, held_out=inputs is not None)
         call.spots = self._spots(reply, picks)
         call.tampered = self._tampered(reply)
+        launched = reply.get("launches")
+        if isinstance(launched, dict):
+            call.launches = sum(int(n) for n in launched.values() if isinstance(n, int))
         if full:
             output = reply.get("output")
             if not isinstance(output, list):

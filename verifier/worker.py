@@ -25,7 +25,6 @@ from kernelwright.verifier import launches, timing
 from kernelwright.verifier.channel import Endpoint
 from kernelwright.verifier.harness_guard import EntryPoints, Watch
 from kernelwright.verifier.reference import tensor_hash
-from kernelwright.verifier.witness import OpTrace, profiled_ops
 
 
 class CompiledOnly(Exception):
@@ -234,7 +233,7 @@ def background_activity() -> dict[str, int]:
 def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
     """Run ``run()`` under both op witnesses; its result and what they saw."""
     h = _entry()
-    trace = OpTrace(cls)
+    trace = h.OpTrace(cls)
     counting = launches.counter() if launches.counter().backends else None
     window = counting.window() if counting is not None else contextlib.nullcontext({})
     with trace.mode:
@@ -243,13 +242,25 @@ def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
         trace_alive = trace.canary()
     seen = {
         "ops": trace.counts,
-        "profiled_ops": profiled_ops(prof, trace),
+        "profiled_ops": h.profiled_ops(prof, trace),
         "trace_alive": trace_alive,
     }
     if counting is not None:
-        roots = [str(_JOB.get("candidate", "")), os.environ.get("TORCH_EXTENSIONS_DIR", "")]
-        seen["launches"] = counting.own(dict(launched), [r for r in roots if r])
+        seen["launches"] = _own_launches(counting, launched)
     return value, seen
+
+
+_OWN_KEYS: dict[str, bool] = {}
+
+
+def _own_launches(counting: Any, launched: dict[str, int]) -> dict[str, int]:
+    """The launches of kernels the candidate defined (its file, its extension builds)."""
+    roots = [str(_JOB.get("candidate", "")), os.environ.get("TORCH_EXTENSIONS_DIR", "")]
+    unknown = {k: n for k, n in launched.items() if k not in _OWN_KEYS}
+    if unknown:
+        own = counting.own(unknown, [r for r in roots if r])
+        _OWN_KEYS.update({k: k in own for k in unknown})
+    return {k: n for k, n in launched.items() if _OWN_KEYS[k]}
 
 
 def _run_trial(
@@ -526,7 +537,12 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[s
                 go = channel.recv()
                 if go.get("op") != "go":
                     break
-                out, reply["ms"] = time_call(runner.call)
+                counting = launches.counter() if launches.counter().backends else None
+                window = counting.window() if counting else contextlib.nullcontext({})
+                with window as launched:  # read outside the clock's interval
+                    out, reply["ms"] = time_call(runner.call)
+                if counting is not None:
+                    reply["launches"] = _own_launches(counting, launched)
         except Exception as exc:
             if model == "eager":
                 raise
