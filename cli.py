@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -219,6 +220,10 @@ def tasks_lint(
 # -- eval -------------------------------------------------------------------------------------
 
 
+# What --allow accepts: a dotted module path or a builtin's name.
+ALLOW_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
 def infer_backend(source: str) -> str:
     if "triton.jit" in source:
         return "triton"
@@ -276,11 +281,22 @@ def eval_cmd(
         typer.Option("--set", help="Override a module-level size of the task: NAME=VALUE."),
     ] = None,
     sandbox: Annotated[str | None, typer.Option(help="auto, bwrap or process.")] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            help="Widen the source allowlist for this run: a module (numpy) or a builtin (open). "
+            "The verdict is flagged allowlist_widened.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
 ) -> None:
     """Evaluate one candidate on one task: correctness, anti-cheat checks and timing."""
     if timeout is not None and timeout <= 0:
         fail("--timeout must be a positive number of seconds")
+    for name in allow or []:
+        if not ALLOW_NAME.fullmatch(name):
+            fail(f"--allow {name!r}: expected a module or builtin name such as numpy or open")
     try:
         source = candidate.read_text()
     except (OSError, UnicodeDecodeError) as exc:
@@ -295,7 +311,8 @@ def eval_cmd(
         return
     cfg = settings(timeout=timeout, sandbox=sandbox)
     check_sandbox(cfg.sandbox, quiet=False)
-    verdict = evaluate(task, source, name, eval_options(cfg, compile_only=compile_only))
+    options = eval_options(cfg, compile_only=compile_only, allow=tuple(allow or ()))
+    verdict = evaluate(task, source, name, options)
     if as_json:
         sys.stdout.write(verdict.dumps() + "\n")
     else:

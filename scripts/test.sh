@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run every check CI runs: ruff, ruff format --check, mypy and pytest (with a real
-# PostgreSQL server for the store tests and headless Chromium for the HTML report test).
+# PostgreSQL server for the store tests, headless Chromium for the HTML report test and a Docker
+# engine with a locally built image for the docker sandbox level).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,6 +17,8 @@ if [ -z "${KERNELWRIGHT_TEST_PG_URL:-}" ] && [ -f scripts/start_postgres.sh ]; t
   export KERNELWRIGHT_TEST_PG_URL
 fi
 bash scripts/install_chromium.sh || echo "test: no Chromium; the browser test will be skipped" >&2
+# The docker sandbox level is tested against a real engine and a locally built image.
+bash scripts/start_docker.sh || echo "test: no Docker engine; the docker tests will be skipped" >&2
 status=0
 .venv/bin/pytest -q -ra "$@" || status=$?
 # pytest's 5 means no test ran: CI must not pass on that.

@@ -107,6 +107,7 @@ def test_eval_wrong_kernel_exits_1(cache_dir: Path, tmp_path: Path) -> None:
         (["eval", "{relu}", "--task", "smoke/relu", "--backend", "fortran"], "unknown backend"),
         (["eval", "{relu}", "--task", "smoke/relu", "--timeout", "-1"], "--timeout"),
         (["eval", "{relu}", "--task", "smoke/relu", "--set", "batch_size=x"], "expected a number"),
+        (["eval", "{relu}", "--task", "smoke/relu", "--allow", "os; rm"], "--allow"),
         (["tasks", "show", "smoke/nope"], "unknown task"),
         (["tasks", "list", "--category", "nope"], "unknown category"),
     ],

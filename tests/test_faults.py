@@ -273,7 +273,8 @@ def verdicts(
         if not case.own_cache:
             return run_eval(path, case.task, case.backend, **static, **case.options)
         cache = prefetch.cache_dirs[case.id]
-        options = {"rep_ms": 20.0, "warmup_ms": 5.0, "compile_baseline": False, **static}
+        options: dict[str, Any] = {"rep_ms": 20.0, "warmup_ms": 5.0, "compile_baseline": False}
+        options.update(static)
         options.update(case.options)
         source = (FAULTS / case.file).read_text()
         return evaluate(

@@ -328,7 +328,16 @@ class Evaluation:
         if report.syntax_error:
             raise _Stop("compile_error", report.syntax_error)
         if self.options.allow:
-            self.verdict.extra["allowed"] = list(getattr(report, "allowed", self.options.allow))
+            used = list(report.allowed)
+            self.verdict.extra["allowed"] = {"asked": list(self.options.allow), "used": used}
+            if used:
+                # Shown apart in every listing: flags travel with the verdict into the store.
+                self.verdict.flags.append(
+                    Finding(
+                        "allowlist_widened",
+                        f"the source needed {', '.join(used)}, allowed for this run with --allow",
+                    )
+                )
         if not self.options.static_checks:
             self.verdict.extra["static_checks"] = "off"
             return
@@ -488,7 +497,7 @@ class Evaluation:
         # Nothing this evaluation's children could write is trusted, wherever it lies.
         mine = [p for p in paths if _under(p, self.options.cache_dir)]
         rest = [p for p in paths if p not in mine]
-        where = Path(f"/proc/{worker}/root")
+        where = f"/proc/{worker}/root"
         trusted = [r for r in self._trusted_roots() if not _under(str(self.options.cache_dir), r)]
         findings = native.inspect_objects(mine, [], root=where)
         findings += native.inspect_objects(rest, trusted, root=where)

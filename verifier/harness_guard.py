@@ -150,10 +150,14 @@ class Watch:
             if current is not value:
                 moved.append(f"{owner}.{name}")
         for owner, keys in self.keys.items():
-            moved.extend(f"{owner}.{name}" for name in sorted(set(now[owner]) - keys))
+            added = set(now[owner]) - keys - _INTERPRETER_CACHES
+            moved.extend(f"{owner}.{name}" for name in sorted(added))
         return moved
 
 
 _MISSING = object()
+# Entries Python itself adds to a class (copyreg caches ``__slotnames__`` on the first pickle of
+# an instance, which the harness's own replies are).
+_INTERPRETER_CACHES = frozenset({"__slotnames__"})
 # Class tables watched for entries added after the snapshot, not only replaced ones.
 _CLASS_TABLES = ("torch.Tensor", "torch.Tensor's metaclass", "torch.nn.Module")

@@ -235,7 +235,7 @@ def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
     h = _entry()
     trace = h.OpTrace(cls)
     counting = launches.counter() if launches.counter().backends else None
-    window = counting.window() if counting is not None else contextlib.nullcontext({})
+    window: Any = counting.window() if counting is not None else contextlib.nullcontext({})
     with trace.mode:
         with h.profile(activities=[h.cpu_activity]) as prof, window as launched:
             value = run()
@@ -538,7 +538,7 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[s
                 if go.get("op") != "go":
                     break
                 counting = launches.counter() if launches.counter().backends else None
-                window = counting.window() if counting else contextlib.nullcontext({})
+                window: Any = counting.window() if counting else contextlib.nullcontext({})
                 with window as launched:  # read outside the clock's interval
                     out, reply["ms"] = time_call(runner.call)
                 if counting is not None:
