@@ -106,6 +106,21 @@ _PROFILER_NOISE = re.compile(r"^USDT:.*profiler_(start|stop)\s*$")
 LOG_LIMIT = 20000
 # What one child may print into the verdict's log; the rest is cut in the middle (E24, F06).
 CHILD_LOG_LIMIT = 4000
+# Static findings from the most specific (tampering with the harness) to the most general.
+_STATIC_ORDER = {
+    name: n
+    for n, name in enumerate(
+        [
+            "harness_tampering",
+            "timer_patch",
+            "dispatcher_bypass",
+            "foreign_attribute",
+            "introspection",
+            "import_not_allowed",
+            "no_kernel",
+        ]
+    )
+}
 # Trials alternate the byte the correctness child poisons fresh memory with: NaN in every float
 # format, then huge finite values (E04).
 POISON_BYTES = (0xFF, 0x7F)
@@ -343,7 +358,9 @@ class Evaluation:
             return
         self.verdict.flags.extend(report.flags)
         if report.violations:
-            raise _Stop("rejected", report.violations[0].detail, report.violations)
+            # The most specific finding first: it becomes the verdict's one-line reason.
+            found = sorted(report.violations, key=lambda f: _STATIC_ORDER.get(f.check, 99))
+            raise _Stop("rejected", found[0].detail, found)
 
     def reference_device(self) -> str:
         return "cuda" if self.device.startswith("cuda") and torch.cuda.is_available() else "cpu"

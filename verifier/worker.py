@@ -130,6 +130,8 @@ def _model_class(module: Any) -> Any:
 
 
 def mode_compile(job: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    # What the other phases do before the import, so that the candidate sees the same process.
+    warm_thread_pools()
     if job.get("compile_only"):
         _install_compile_only_hook(scratch / "objects")
     try:
