@@ -280,7 +280,7 @@ def eval_cmd(
         list[str] | None,
         typer.Option("--set", help="Override a module-level size of the task: NAME=VALUE."),
     ] = None,
-    sandbox: Annotated[str | None, typer.Option(help="auto, bwrap or process.")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="auto, bwrap, docker or process.")] = None,
     allow: Annotated[
         list[str] | None,
         typer.Option(
