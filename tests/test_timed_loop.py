@@ -40,27 +40,31 @@ class FakeChild:
         self.requests: list[dict[str, Any]] = []
         self.replies: list[Any] = [{"ready": True, "conditions": {"threads": 1}}]
         self.held: dict[str, Any] = {}
+        self.told_early = 0  # calls that learned before running which outputs are checked
 
     def send(self, message: Any, timeout: float | None = None) -> None:
         if message.get("op") == "go":  # the second step of a timed call
             self.replies.append(self.held)
             return
+        if message.get("op") == "inspect":  # the third: what the parent checks, told after
+            # Recorded on the call's own request, so tests read one dict per call.
+            self.requests[-1].update(spots=message["spots"], full=message["full"])
+            answer: dict[str, Any] = {}
+            if message.get("spots"):
+                answer["spots"] = [[0.0] * len(idx) for idx in message["spots"]]
+            if message.get("full"):
+                answer["output"] = []
+            self.replies.append(answer)
+            return
         self.requests.append(message)
         if message.get("op") != "call":
             return
+        self.told_early += int("spots" in message or "full" in message)
         reply: dict[str, Any]
         if message.get("traced"):
-            reply = {"traced": {"ops": {}, "profiled_ops": {}, "trace_alive": True}}
+            self.replies.append({"traced": {"ops": {}, "profiled_ops": {}, "trace_alive": True}})
         else:
-            reply = {"ms": float(self.sampler(message, len(self.requests) - 1))}
-        if message.get("spots"):
-            reply["spots"] = [[0.0] * len(idx) for idx in message["spots"]]
-        if message.get("full"):
-            reply["output"] = []
-        if message.get("traced"):
-            self.replies.append(reply)
-        else:
-            self.held = reply
+            self.held = {"ms": float(self.sampler(message, len(self.requests) - 1))}
             self.replies.append({"prepared": True})
 
     def recv(self, timeout: float | None = None) -> Any:
@@ -244,3 +248,11 @@ def test_gap_is_the_parents_time_beyond_the_samples() -> None:
     loop.calls.append(Call(3, 9.0, 40.0, held_out=True))  # held-out calls are left out
     run = TimingRun(loops=[loop])
     assert run.gap_ms() == 2.0
+
+
+def test_checked_positions_are_named_only_after_the_call() -> None:
+    """A call cannot know which of its outputs the parent will look at (E06)."""
+    run, child = _run(lambda req, n: 1.0)
+    assert child.told_early == 0
+    checked = [r for r in child.requests if r.get("op") == "call" and r.get("spots")]
+    assert len(checked) == len([r for r in child.requests if r.get("op") == "call"])

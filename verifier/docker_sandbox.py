@@ -267,6 +267,7 @@ def _talk(
     stop: threading.Event,
     kill: Callable[[], None],
     failure: list[str],
+    host_pid: Callable[[], int | None] = lambda: None,
 ) -> None:
     """The parent's side: connect, send the first line, then converse. Any failure of the
     conversation ends the container, whose output is moot (as at the other levels)."""
@@ -281,7 +282,11 @@ def _talk(
             os.close(fifos.write_fd)
             fifos.write_fd = -1
             return
-        conversation(Endpoint(fifos.read_fd, fifos.write_fd, trusted=False))
+        endpoint = Endpoint(fifos.read_fd, fifos.write_fd, trusted=False)
+        # The container's process as the host sees it, so the parent can read its maps and
+        # threads from outside as at the other levels.
+        endpoint.pid = host_pid()
+        conversation(endpoint)
     except Exception as exc:
         if conversation is not None:
             failure.append(f"{type(exc).__name__}: {exc}"[:500])
@@ -337,11 +342,27 @@ def run_in_docker(
         with contextlib.suppress(Exception):
             container.kill()
 
+    def host_pid() -> int | None:
+        with contextlib.suppress(Exception):
+            container.reload()
+            pid = int(container.attrs.get("State", {}).get("Pid") or 0)
+            return pid or None
+        return None
+
     stop = threading.Event()
     failure: list[str] = []
     talker = threading.Thread(
         target=_talk,
-        args=(fifos, stdin_data, conversation, start + limits.wall_s, stop, kill, failure),
+        args=(
+            fifos,
+            stdin_data,
+            conversation,
+            start + limits.wall_s,
+            stop,
+            kill,
+            failure,
+            host_pid,
+        ),
         daemon=True,
     )
     talker.start()

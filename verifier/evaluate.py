@@ -32,7 +32,7 @@ from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
 from kernelwright.verifier import buildcache, native, sandbox
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier.channel import ChannelError, Endpoint
-from kernelwright.verifier.guards import static_guards, trace_violations
+from kernelwright.verifier.guards import candidate_op, static_guards, trace_violations
 from kernelwright.verifier.timed_loop import (
     MAX_HELD_OUT,
     MIN_LOOPS,
@@ -56,6 +56,7 @@ WALL_SLACK_MS = 0.01
 # Time per call the parent sees beyond the samples and the harness's own cost, past which work
 # ran outside the timer: more than the sample itself, the harness's cost again, and this floor.
 MOVED_WORK_MIN_MS = 2.0
+MOVED_WORK_SPREADS = 3.0  # and this many interquartile ranges of the baseline's per-call gaps
 # Flagged when a candidate runs faster than this fraction of the device's roofline time (E18).
 ROOFLINE_MARGIN = 0.8
 
@@ -126,7 +127,7 @@ _STATIC_ORDER = {
 POISON_BYTES = (0xFF, 0x7F)
 # The parent watches the child's threads while it idles between the last call and the end of a
 # phase: a thread using more than this fraction of a CPU over the window is background work.
-IDLE_SETTLE_S = 0.05
+IDLE_SETTLE_S = 0.3
 IDLE_WINDOW_S = 0.3
 IDLE_BUSY_FRACTION = 0.3
 # Sending the job to a child that has not started reading yet.
@@ -173,7 +174,9 @@ class Evaluation:
         self.reason: str | None = None  # the one line that says why the status is what it is
         self.timing_run: TimingRun | None = None  # the candidate's accepted timing run
         self.baseline_gap_ms: float | None = None  # the harness's own time per call (baseline)
+        self.baseline_gap_iqr_ms = 0.0  # and its spread over the baseline's calls
         self.native_findings: list[Finding] = []
+        self.counted_launches = False  # a witnessed call showed counted launches of its own
         self.native_seen: list[str] = []
         self._roots: list[Path] | None = None
 
@@ -259,6 +262,10 @@ class Evaluation:
                 sandbox.share_with_child(inductor)
             mounts.writable.append(inductor)
             mounts.read_only.append(self.task.path.parent)
+        if self._driver_glue() and not trusted:
+            # The driver glue, built by the parent: the child finds it cached and maps this copy.
+            _trusted_driver_hashes(self.options.cache_dir)
+            shutil.copytree(trusted_driver_dir(self.options.cache_dir), scratch / "triton")
         if self.level in ("bwrap", "docker"):
             sandbox.prepare_scratch(scratch, "bwrap")
             if self.backend.needs_gpu_nodes(phase):
@@ -277,7 +284,10 @@ class Evaluation:
             if private is not None and phase == "compile":
                 shutil.copytree(self.build_dir, private, symlinks=True)
             if private is not None and self.level in ("bwrap", "docker"):
-                sandbox.share_with_child(private)
+                # The compile child builds there. Later children may create files (torch's lock)
+                # but not rewrite the built objects, which stay root's and read-only: a loaded
+                # object replaced on disk shows as deleted in the maps the parent reads (E20).
+                sandbox.share_with_child(private, files=phase == "compile")
             child = sandbox.run_child(
                 command,
                 scratch=scratch,
@@ -288,7 +298,8 @@ class Evaluation:
                 stdin_data=f"{result_name}\n".encode(),
                 conversation=talk,
             )
-            if private is not None and phase == "compile":
+            if private is not None and phase == "compile" and child.returncode == 0:
+                # Only a build that finished is cached, and only its products (E26).
                 dropped = buildcache.copy_products(private / "torch_extensions", ext_dir)
                 if dropped:
                     self.verdict.extra["build_dropped"] = dropped[:20]
@@ -512,9 +523,14 @@ class Evaluation:
             self.native_seen.append(f"{phase}: maps unreadable: {exc}")
             return
         # Nothing this evaluation's children could write is trusted, wherever it lies.
-        mine = [p for p in paths if _under(p, self.options.cache_dir)]
-        rest = [p for p in paths if p not in mine]
         where = f"/proc/{worker}/root"
+        known = _trusted_driver_hashes(self.options.cache_dir) if self._driver_glue() else set()
+        mine = [
+            p
+            for p in paths
+            if _under(p, self.options.cache_dir) and _file_hash(where + p) not in known
+        ]
+        rest = [p for p in paths if not _under(p, self.options.cache_dir)]
         trusted = [r for r in self._trusted_roots() if not _under(str(self.options.cache_dir), r)]
         findings = native.inspect_objects(mine, [], root=where)
         findings += native.inspect_objects(rest, trusted, root=where)
@@ -523,11 +539,15 @@ class Evaluation:
             if busy:
                 detail = (
                     f"{phase}: {len(busy)} thread(s) kept computing while the harness waited "
-                    f"({', '.join(busy[:4])} of CPU in {IDLE_WINDOW_S:g} s)"
+                    f"({', '.join(busy[:4])} of CPU in {2 * IDLE_WINDOW_S:g} s)"
                 )
                 findings.append(Finding("background_work", detail))
         self.native_findings.extend(findings)
         self.native_seen.append(f"{phase}: {len(paths)} mapped files, {len(mine)} built here")
+
+    def _driver_glue(self) -> bool:
+        """Whether the child uses Triton's GPU driver glue, which Triton builds at run time."""
+        return self.backend.name == "triton" and self.device.startswith(("cuda", "hip"))
 
     def _trusted_roots(self) -> list[Path]:
         if self._roots is None:
@@ -560,7 +580,15 @@ class Evaluation:
         if violations:
             raise _Stop("rejected", violations[0].detail, violations)
         launched = seen.get("launches")
-        if launched is not None and not any(int(n) > 0 for n in dict(launched).values()):
+        if launched is None:
+            return
+        counted = any(int(n) > 0 for n in dict(launched).values())
+        # An op the candidate registered itself (a C++ TORCH_LIBRARY op, a custom_op) is its own
+        # kernel as the witnesses see it, though no Python-level launch is counted for it.
+        own_ops = any(candidate_op(key) and int(n) > 0 for key, n in ops.items())
+        if counted:
+            self.counted_launches = True
+        if not counted and not own_ops:
             # The work was done outside any kernel of the candidate's: numpy, another library,
             # Python loops (E19).
             detail = f"{when} launched none of the candidate's own kernels"
@@ -666,8 +694,12 @@ class Evaluation:
             job,
             limit,
             trusted=bool(job.get("reference")),
+            # The trusted baseline child's objects (inductor's builds) are not the candidate's.
             conversation=lambda endpoint: drive(
-                endpoint, plan, run, lambda: self._inspect_native(endpoint, phase)
+                endpoint,
+                plan,
+                run,
+                None if job.get("reference") else lambda: self._inspect_native(endpoint, phase),
             ),
         )
         if not job.get("reference"):
@@ -712,8 +744,9 @@ class Evaluation:
         random points of it (E22, E23)."""
         for n, call in enumerate(run.calls):
             self._tamper_check(call.tampered, f"timed call {n}")
-            if call.launches == 0:
-                # Honest while a witness watches, something else when none does (E23).
+            if call.launches == 0 and self.counted_launches:
+                # Honest while a witness watches, something else when none does (E23). Only
+                # where the witnessed calls showed launches that can be counted at all.
                 detail = f"timed call {n} launched none of the candidate's own kernels"
                 raise _Stop("rejected", detail, [Finding("no_kernel_launched", detail)])
         for traced in run.traced:
@@ -857,6 +890,7 @@ class Evaluation:
                 return
             _BASELINES[key] = cached
         self.baseline_gap_ms = cached.get("gap_ms")
+        self.baseline_gap_iqr_ms = float(cached.get("gap_iqr_ms") or 0.0)
         timing = self.verdict.timing
         timing.eager_samples = [float(s) for s in cached["eager"]]
         timing.compile_samples = [float(s) for s in cached["compile"]]
@@ -909,9 +943,12 @@ class Evaluation:
             "compile": run.compile_loop.samples if run.compile_loop else [],
             "compile_error": compile_error,
             "gap_ms": run.gap_ms(),
+            "gap_iqr_ms": run.gap_iqr_ms(),
         }
 
-    def _moved_work(self, run: TimingRun, baseline_gap: float | None) -> str | None:
+    def _moved_work(
+        self, run: TimingRun, baseline_gap: float | None, baseline_iqr: float = 0.0
+    ) -> str | None:
         """Why the parent saw far more time per call than the samples account for, or None.
 
         The trusted baseline child runs the same loop for the same task, so its gap (the parent's
@@ -925,7 +962,9 @@ class Evaluation:
             return None
         median = statistics.median(samples)
         excess = gap - baseline_gap
-        if excess <= max(MOVED_WORK_MIN_MS, median, baseline_gap):
+        if excess <= max(
+            MOVED_WORK_MIN_MS, median, baseline_gap, MOVED_WORK_SPREADS * baseline_iqr
+        ):
             return None
         return (
             f"the parent saw {gap:.4g} ms per call besides the {median:.4g} ms the samples say, "
@@ -938,13 +977,13 @@ class Evaluation:
         run, gap = self.timing_run, self.baseline_gap_ms
         if run is None or not self.verdict.timing.meaningful:
             return
-        finding = self._moved_work(run, gap)
+        finding = self._moved_work(run, gap, self.baseline_gap_iqr_ms)
         self.verdict.extra["timing_gap_ms"] = {"candidate": run.gap_ms(), "baseline": gap}
         if finding is None:
             return
         again = self._measure(self.timing_sets(round_no=2), phase="timing-again")
-        fresh = self._measure_baselines(sets)
-        repeated = self._moved_work(again, (fresh or {}).get("gap_ms"))
+        fresh = self._measure_baselines(sets) or {}
+        repeated = self._moved_work(again, fresh.get("gap_ms"), float(fresh.get("gap_iqr_ms") or 0))
         self.verdict.extra["remeasured"] = {
             "check": "timing_forged",
             "first": finding,
@@ -1017,6 +1056,43 @@ def _clip_log(reason: str | None, logs: list[str]) -> str:
     return f"{head}\n{rest}" if head and rest else head or rest
 
 
+_DRIVER_HASHES: dict[Path, set[str]] = {}
+
+
+def _file_hash(path: str) -> str:
+    import hashlib
+
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return ""
+
+
+def trusted_driver_dir(cache_dir: Path) -> Path:
+    return cache_dir / "triton-driver"
+
+
+def _trusted_driver_hashes(cache_dir: Path) -> set[str]:
+    """Triton builds its driver glue (``cuda_utils*.so``, which imports the CUDA driver API and
+    ``dlopen``) into its cache on first GPU use. The parent builds it once, in a process that runs
+    no candidate code, and hands a copy to every child's cache; a mapped copy whose bytes are the
+    trusted build's is Triton's, any other is judged like the candidate's own objects."""
+    import subprocess
+
+    if cache_dir in _DRIVER_HASHES:
+        return _DRIVER_HASHES[cache_dir]
+    target = trusted_driver_dir(cache_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    probe = "import triton; triton.runtime.driver.active.utils"
+    env = {**_passthrough_env(), "TRITON_CACHE_DIR": str(target), "HOME": str(target)}
+    with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+        subprocess.run([sys.executable, "-I", "-c", probe], env=env, timeout=600, check=False)
+    hashes = {_file_hash(str(p)) for p in target.rglob("*.so")} - {""}
+    _DRIVER_HASHES[cache_dir] = hashes
+    return hashes
+
+
 def _thread_cpu(pid: int) -> dict[str, int]:
     """CPU ticks (user + system) of every thread of ``pid``, read from outside."""
     ticks = {}
@@ -1035,17 +1111,23 @@ def _busy_threads(pid: int) -> list[str]:
     import os
     import time
 
-    time.sleep(IDLE_SETTLE_S)  # spinning thread pools (OpenMP) go to sleep within milliseconds
-    before = _thread_cpu(pid)
-    time.sleep(IDLE_WINDOW_S)
-    after = _thread_cpu(pid)
+    # Spinning thread pools go to sleep first: libgomp within milliseconds, LLVM's and Intel's
+    # OpenMP after KMP_BLOCKTIME (200 ms by default).
+    time.sleep(IDLE_SETTLE_S)
     hz = os.sysconf("SC_CLK_TCK")
     limit = IDLE_BUSY_FRACTION * IDLE_WINDOW_S * hz
-    return [
-        f"{(after[tid] - before[tid]) / hz:.2f} s"
-        for tid in sorted(set(before) & set(after))
-        if after[tid] - before[tid] > limit
-    ]
+    busy: dict[str, int] = {}
+    for _ in range(2):  # busy in two windows in a row: work, not a pool winding down
+        before = _thread_cpu(pid)
+        time.sleep(IDLE_WINDOW_S)
+        after = _thread_cpu(pid)
+        now = {t: after[t] - before[t] for t in set(before) & set(after)}
+        busy = {
+            t: now[t] + busy.get(t, 0) for t in now if now[t] > limit and (not busy or t in busy)
+        }
+        if not busy:
+            return []
+    return [f"{busy[t] / hz:.2f} s" for t in sorted(busy)]
 
 
 def _under(path: str, root: Path) -> bool:

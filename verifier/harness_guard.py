@@ -113,6 +113,8 @@ def _harness_tables(extra: dict[str, Any]) -> dict[str, Any]:
         "channel.Endpoint": vars(channel.Endpoint),
         "witness": vars(witness),
         "witness.OpTrace": vars(witness.OpTrace),
+        "harness_guard.EntryPoints": vars(EntryPoints),
+        "harness_guard.Watch": vars(Watch),
         **extra,
     }
     if torch.cuda.is_available():

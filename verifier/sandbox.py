@@ -495,12 +495,16 @@ def prepare_scratch(scratch: Path, level: str) -> None:
         share_with_child(scratch)
 
 
-def share_with_child(path: Path) -> None:
-    """Hand a directory tree to the unprivileged uid the child runs as (root parents only)."""
+def share_with_child(path: Path, files: bool = True) -> None:
+    """Hand a directory tree to the unprivileged uid the child runs as (root parents only);
+    with ``files=False`` only its directories, so the files in it stay read-only to the child."""
     if not is_root():
         return
-    for root, dirs, files in os.walk(path):
-        for entry in [root, *(os.path.join(root, name) for name in dirs + files)]:
+    for root, dirs, names in os.walk(path):
+        for entry in [
+            root,
+            *(os.path.join(root, name) for name in dirs + (names if files else [])),
+        ]:
             # Entries vanish under concurrent children; ones the child's uid made are already its.
             with contextlib.suppress(OSError):
                 if os.lstat(entry).st_uid != NOBODY:
@@ -551,17 +555,23 @@ def run_child(
     else:
         raise SandboxError(f"unknown sandbox level {level!r}")
     reply_r = reply_w = -1
-    if conversation is not None:
-        reply_r, reply_w = os.pipe()
-        stdin_data = stdin_data.rstrip(b"\n") + f" {reply_w}\n".encode()
     sink = _LogSink()
     cgroup = None
-    if cgroups_available():
-        cgroup = Cgroup(
-            f"kernelwright-{os.getpid()}-{time.monotonic_ns()}",
-            limits.memory_bytes,
-            limits.processes,
-        )
+    try:
+        if conversation is not None:
+            reply_r, reply_w = os.pipe()
+            stdin_data = stdin_data.rstrip(b"\n") + f" {reply_w}\n".encode()
+        if cgroups_available():
+            cgroup = Cgroup(
+                f"kernelwright-{os.getpid()}-{time.monotonic_ns()}",
+                limits.memory_bytes,
+                limits.processes,
+            )
+    except BaseException:
+        for fd in (filter_fd, reply_r, reply_w):
+            if fd >= 0:
+                os.close(fd)
+        raise
     if cgroup is not None and not cgroup.dirs:
         cgroup = None
     start = time.monotonic()

@@ -146,8 +146,18 @@ class TimingRun:
     def gap_ms(self) -> float | None:
         """The median time per call the parent saw beyond the child's sample: the harness's own
         overhead (pipe, copies, flush), and any work moved out of the timed interval."""
-        gaps = [c.wall_ms - c.ms for c in self.loop.calls if not c.held_out and c.output is None]
+        gaps = self._gaps()
         return statistics.median(gaps) if gaps else None
+
+    def gap_iqr_ms(self) -> float:
+        gaps = self._gaps()
+        if len(gaps) < 4:
+            return 0.0
+        q1, _, q3 = statistics.quantiles(gaps, n=4)
+        return q3 - q1
+
+    def _gaps(self) -> list[float]:
+        return [c.wall_ms - c.ms for c in self.loop.calls if not c.held_out and c.output is None]
 
 
 @dataclass
@@ -237,15 +247,23 @@ class Driver:
         """An untimed call under the op witnesses, which the child cannot tell from the
         correctness phase's calls by anything but their position."""
         request = self._request(set_index, "eager")
-        picks = self._picks()
-        if picks is not None:
-            request["spots"] = picks
         request["traced"] = True
         reply, _ = self._exchange(request)
         seen = reply.get("traced")
         if not isinstance(seen, dict):
             raise CallFailed("the child did not report what its witnesses saw")
-        return Traced(set_index, position, seen, self._spots(reply, picks), self._tampered(reply))
+        picks = self._picks()
+        answer = self._inspect(picks, False)
+        return Traced(set_index, position, seen, self._spots(answer, picks), self._tampered(reply))
+
+    def _inspect(self, picks: list[list[int]] | None, full: bool) -> dict[str, Any]:
+        """After a call: the output values the parent checks, named only now (E06)."""
+        request = {"op": "inspect", "spots": picks, "full": full}
+        self.endpoint.send(request, timeout=self.plan.call_timeout)
+        answer = self.endpoint.recv(timeout=self.plan.call_timeout)
+        if not isinstance(answer, dict):
+            raise CallFailed("the child's answer to an inspection is not a mapping")
+        return answer
 
     def call(
         self,
@@ -256,24 +274,22 @@ class Driver:
         model: str = "eager",
     ) -> Call:
         request = self._request(set_index, model)
-        picks = self._picks()
-        if picks is not None:
-            request["spots"] = picks
         if inputs is not None:
             request["inputs"] = inputs
-        request["full"] = full
         reply, wall_ms = self._exchange(request, timed=True)
         ms = reply.get("ms")
         if not isinstance(ms, float) or not math.isfinite(ms):
             raise CallFailed(f"the child's sample is not a number: {type(ms).__name__}")
         call = Call(set_index, ms, wall_ms, held_out=inputs is not None)
-        call.spots = self._spots(reply, picks)
         call.tampered = self._tampered(reply)
         launched = reply.get("launches")
         if isinstance(launched, dict):
             call.launches = sum(int(n) for n in launched.values() if isinstance(n, int))
+        picks = self._picks()
+        answer = self._inspect(picks, full)
+        call.spots = self._spots(answer, picks)
         if full:
-            output = reply.get("output")
+            output = answer.get("output")
             if not isinstance(output, list):
                 raise CallFailed("the child returned no output for a call asked in full")
             call.output = output

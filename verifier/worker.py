@@ -50,8 +50,17 @@ def _entry() -> EntryPoints:
 
 def _watch() -> None:
     global _WATCH
-    _entry()
-    _WATCH = Watch({"worker": globals(), "worker.TimedRunner": vars(TimedRunner)})
+    h = _entry()
+    _WATCH = Watch(
+        {
+            "worker": globals(),
+            "worker.TimedRunner": vars(TimedRunner),
+            "worker.InputStore": vars(InputStore),
+            "the harness's entry points": vars(h),
+            "launches": vars(launches),
+            "launches.LaunchCounter": vars(launches.LaunchCounter),
+        }
+    )
 
 
 def _tampered() -> list[str]:
@@ -257,7 +266,9 @@ _OWN_KEYS: dict[str, bool] = {}
 
 def _own_launches(counting: Any, launched: dict[str, int]) -> dict[str, int]:
     """The launches of kernels the candidate defined (its file, its extension builds)."""
+    # Anything the candidate could write is its own: its file, its builds, its scratch dir.
     roots = [str(_JOB.get("candidate", "")), os.environ.get("TORCH_EXTENSIONS_DIR", "")]
+    roots += [str(_JOB.get("scratch", "")), os.environ.get("TMPDIR", "")]
     unknown = {k: n for k, n in launched.items() if k not in _OWN_KEYS}
     if unknown:
         own = counting.own(unknown, [r for r in roots if r])
@@ -438,6 +449,7 @@ class TimedRunner:
         model = build_model(cls, payload["model"], self.device)
         self.model = torch.compile(model) if compile_model else model
         self.grad_outputs = [h.to(g, self.device) for g in payload.get("grad_outputs") or []]
+        self.params = [p for p in model.parameters()]
         self.current: list[Any] = []
         self.shift: Any = None  # the random block ahead of the current copies (see prepare)
 
@@ -463,7 +475,11 @@ class TimedRunner:
         outputs = self.model(*self.current)
         if self.backward:
             outs = [o for o in as_list(outputs) if isinstance(o, h.Tensor) and h.requires_grad(o)]
-            h.backward(outs, self.grad_outputs[: len(outs)])
+            # Gradients returned, not accumulated: accumulating into .grad would run an add
+            # (torch's arithmetic, seen by the witnesses) on every call after the first.
+            wrt = [x for x in self.current if isinstance(x, h.Tensor) and h.requires_grad(x)]
+            wrt += [p for p in self.params if h.requires_grad(p)]
+            h.grad(outs, wrt, self.grad_outputs[: len(outs)], allow_unused=True)
         return outputs
 
 
@@ -550,15 +566,22 @@ def mode_timing(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[s
                 raise
             channel.send({"error": f"{type(exc).__name__}: {str(exc)[:300]}"})
             continue
-        outputs = as_list(out)
-        if request.get("spots"):
-            reply["spots"] = _spot_values(outputs, request["spots"])
-        if request.get("full"):
-            reply["output"] = describe_outputs(outputs)[1]
-        del out, outputs
-        runner.current = []
         reply["tampered"] = _tampered()
         channel.send(reply)
+        # Which values the parent checks, and whether in full, it says only now, after the call
+        # (E06: a call cannot know which of its outputs will be looked at).
+        inspect = channel.recv()
+        if inspect.get("op") != "inspect":
+            break
+        outputs = as_list(out)
+        answer: dict[str, Any] = {}
+        if inspect.get("spots"):
+            answer["spots"] = _spot_values(outputs, inspect["spots"])
+        if inspect.get("full"):
+            answer["output"] = describe_outputs(outputs)[1]
+        del out, outputs
+        runner.current = []
+        channel.send(answer)
     result: dict[str, Any] = {"ok": True, "conditions": conditions}
     if isinstance(clock, timing.CudaClock):
         result["l2_reset"] = {
