@@ -60,7 +60,6 @@ class FakeChild:
         if message.get("op") != "call":
             return
         self.told_early += int("spots" in message or "full" in message)
-        reply: dict[str, Any]
         if message.get("traced"):
             self.replies.append({"traced": {"ops": {}, "profiled_ops": {}, "trace_alive": True}})
         else:
