@@ -16,6 +16,9 @@ import pytest
 from kernelwright.verifier import sandbox, seccomp
 from kernelwright.verifier.buildcache import copy_products
 
+# The package's own directory: bound into the sandbox, unlike anything beside it.
+PACKAGE = Path(sandbox.__file__).resolve().parent.parent
+
 BWRAP_OK, BWRAP_WHY = sandbox.bwrap_status()
 needs_bwrap = pytest.mark.skipif(not BWRAP_OK, reason=BWRAP_WHY)
 needs_filter = pytest.mark.skipif(
@@ -51,9 +54,11 @@ def test_host_files_outside_the_binds_cannot_be_read(tmp_path: Path) -> None:
     tag = secrets.token_hex(6)
     outside = tmp_path / "outside"
     outside.mkdir()
+    # The package is bound; what lies beside it (other projects, the store) must not be.
+    beside = PACKAGE.parent
     paths = [
         _secret_file(outside / "secret.txt", token),
-        _secret_file(Path(f"/work/kw-test-secret-{tag}"), token),
+        _secret_file(beside / f"kw-test-secret-{tag}", token),
         _secret_file(Path(f"/root/.kw-test-secret-{tag}"), token),
         _secret_file(Path(f"/run/kw-test-{tag}"), token),
     ]
@@ -68,7 +73,7 @@ for path in {probes!r}:
 for top in ("/home", "/run", "/var", "/srv", "/mnt", "/opt"):
     print("TOP", top, os.path.exists(top))
 print("ROOT", sorted(os.listdir("/root")))
-print("WORK", sorted(os.listdir("/work")))
+print("WORK", sorted(os.listdir({str(beside)!r})))
 for path in ("/etc/kw-probe", "/usr/kw-probe", "/kw-probe"):
     try:
         open(path, "w")
@@ -88,7 +93,7 @@ for path in ("/etc/kw-probe", "/usr/kw-probe", "/kw-probe"):
         assert f"ERR {probe} {errno.ENOENT}" in child.log, child.log
     for top in ("/home", "/run", "/var", "/srv", "/mnt", "/opt"):
         assert f"TOP {top} False" in child.log, child.log
-    # /root holds only the way to the interpreter; /work only the package.
+    # /root holds only the way to the interpreter; the package's parent only the package.
     assert "ROOT ['.pyenv']" in child.log or not sys.base_prefix.startswith("/root/"), child.log
     work_line = next(line for line in child.log.splitlines() if line.startswith("WORK"))
     assert f"kw-test-secret-{tag}" not in work_line
@@ -147,7 +152,7 @@ def test_host_unix_sockets_are_not_reachable(tmp_path: Path) -> None:
     tag = secrets.token_hex(6)
     servers = [
         _UnixServer(Path(f"/run/kw-test-{tag}.sock")),
-        _UnixServer(Path(f"/work/kw-test-{tag}.sock")),
+        _UnixServer(PACKAGE.parent / f"kw-test-{tag}.sock"),
     ]
     code = f"""
 import os, socket

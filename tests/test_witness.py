@@ -318,15 +318,19 @@ HONEST = [
          "smoke/linear_relu", "correct"),
 ]  # fmt: skip
 
+# The witnesses are the defence under test: the static allowlist, which rejects these sources
+# first (no launched kernel, foreign imports), is off.
+DYNAMIC: dict[str, Any] = {**QUICK, "static_checks": False}
+
 PLANTED = [
     Case("E13-custom-op-torch", TESTS / "exploits/E13_custom_op_torch.py", "smoke/relu",
-         "rejected", detail="aten.relu"),
+         "rejected", options=DYNAMIC, detail="aten.relu"),
     Case("E13-custom-op-builtin", TESTS / "exploits/E13_custom_op_builtin.py", "smoke/matmul",
-         "rejected", detail="inductor._mm_plus_mm"),
+         "rejected", options=DYNAMIC, detail="inductor._mm_plus_mm"),
     Case("E13-custom-op-vendor", TESTS / "exploits/E13_custom_op_vendor.py", "smoke/relu",
-         "rejected", detail="vendorlib.relu"),
+         "rejected", options=DYNAMIC, detail="vendorlib.relu"),
     Case("E13-custom-op-torch-namespace", TESTS / "exploits/E13_custom_op_torch_namespace.py",
-         "smoke/relu", "rejected", detail="mkldnn.kw_relu"),
+         "smoke/relu", "rejected", options=DYNAMIC, detail="mkldnn.kw_relu"),
 ]  # fmt: skip
 
 
