@@ -11,11 +11,8 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from kernelwright.verifier.verdict import Finding
 
@@ -1233,38 +1230,3 @@ def trace_violations(op_counts: dict[str, int]) -> list[Finding]:
         )
     ]
 
-
-# Symbols a built extension may not import: ATen's per-backend kernels that skip the dispatcher
-# (and so the op trace), and vendor math libraries (E13).
-_FORBIDDEN_SYMBOLS = re.compile(
-    r"at::(cpu|native|meta|cuda::(?!getCurrentCUDAStream|getDefaultCUDAStream|getCurrentDeviceProperties|getDeviceProperties|CUDAStream|detail)[a-z_]+\b)"
-    r"|^(cblas_|[sdhcz]gemm|mkl_|cublas|cudnn|dnnl_|mkldnn|rocblas|hipblas|miopen)"
-)
-
-
-def library_violations(shared_objects: list[Path]) -> list[Finding]:
-    """Undefined symbols of the candidate's built extensions that bypass the op trace."""
-    nm = shutil.which("nm")
-    if nm is None:
-        return []
-    hits: list[str] = []
-    for so in shared_objects:
-        try:
-            done = subprocess.run(
-                [nm, "-DC", "--undefined-only", str(so)], capture_output=True, text=True, timeout=60
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        for line in done.stdout.splitlines():
-            symbol = line.split(" U ", 1)[-1].strip()
-            if _FORBIDDEN_SYMBOLS.search(symbol) and symbol not in hits:
-                hits.append(symbol)
-    if not hits:
-        return []
-    listed = ", ".join(hits[:6])
-    return [
-        Finding(
-            "vendor_library",
-            f"the extension calls library code instead of its own kernels: {listed}",
-        )
-    ]
