@@ -8,10 +8,10 @@ import os
 import secrets
 import socket
 import sys
-import threading
 from pathlib import Path
 
 import pytest
+from host_services import UnixServer
 
 from kernelwright.verifier import sandbox, seccomp
 from kernelwright.verifier.buildcache import copy_products
@@ -116,43 +116,12 @@ def test_the_directory_python_started_from_is_not_bound(monkeypatch: pytest.Monk
 # -- E25: host Unix sockets and the seccomp filter ------------------------------------------
 
 
-class _UnixServer:
-    """A Unix socket server in a thread that counts the connections it accepted."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.accepted = 0
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(str(path))
-        os.chmod(path, 0o777)  # any uid may connect: only the mount table keeps the child out
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
-        self.path.unlink(missing_ok=True)
-
-
 @needs_bwrap
 def test_host_unix_sockets_are_not_reachable(tmp_path: Path) -> None:
     tag = secrets.token_hex(6)
     servers = [
-        _UnixServer(Path(f"/run/kw-test-{tag}.sock")),
-        _UnixServer(PACKAGE.parent / f"kw-test-{tag}.sock"),
+        UnixServer(Path(f"/run/kw-test-{tag}.sock")),
+        UnixServer(PACKAGE.parent / f"kw-test-{tag}.sock"),
     ]
     code = f"""
 import os, socket

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from host_services import UnixServer
 from prefetch import Prefetch, describe
 
 from kernelwright.verifier import Verdict, sandbox
@@ -61,37 +60,6 @@ CASES = {
 
 def case(case_id: str, *marks: pytest.MarkDecorator) -> Any:
     return pytest.param(CASES[case_id], id=case_id, marks=marks)
-
-
-class UnixServer:
-    """A host service on a filesystem Unix socket that records every connection."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.accepted = 0
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(str(path))
-        path.chmod(0o777)  # any uid may connect: only the sandbox may stop it
-        self.sock.listen(8)
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
-        self.path.unlink(missing_ok=True)
 
 
 @dataclass
