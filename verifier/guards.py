@@ -1229,4 +1229,3 @@ def trace_violations(op_counts: dict[str, int]) -> list[Finding]:
             f"torch or library ops ran the arithmetic instead of the candidate's kernels: {listed}",
         )
     ]
-
