@@ -6,8 +6,14 @@ Mann-Whitney U test on the raw timing samples gives p below ``alpha``). A kernel
 correct in the baseline and is not now always counts, on any machine: correctness does not
 depend on the hardware. Timings from environments that are not ``comparable`` are not compared.
 
-Exit codes: 0 clean, 1 slower, 2 newly broken (wins over 1), 3 nothing wrong found but some
-timings were not comparable.
+Exit codes: 0 clean, 1 slower, 4 newly broken (wins over 1), 5 nothing wrong found but some
+timings were not comparable. 2 and 3 mean what they mean for every other command: 2 bad usage
+(a bad option, or a baseline that is malformed or refused), 3 an infrastructure error (the run
+store cannot be reached), so a CI job never mistakes either for a verdict.
+
+Task ids, statuses, reasons (which quote statuses and environment facts) and the baseline and
+candidate names come from stored records and file names: the Markdown and JUnit renderings pass
+each through the ``textsafe`` helper of their medium.
 """
 
 from __future__ import annotations
@@ -23,11 +29,21 @@ from scipy.stats import mannwhitneyu
 
 from kernelwright.backends.environment import comparable
 from kernelwright.runs.store import Store, TaskResult, read_jsonl
+from kernelwright.textsafe import markdown, xml_text
 
 DEFAULT_THRESHOLD = 1.10
 DEFAULT_ALPHA = 0.002
 
-EXIT_CLEAN, EXIT_SLOWER, EXIT_BROKEN, EXIT_NOT_COMPARABLE = 0, 1, 2, 3
+# Verdicts: what the comparison found.
+EXIT_CLEAN = 0
+EXIT_SLOWER = 1
+EXIT_BROKEN = 4
+EXIT_NOT_COMPARABLE = 5
+# Not verdicts: the comparison did not happen. 2 is bad usage, as Click and typer exit for an
+# unknown option, including a baseline that is malformed or refused; 3 an infrastructure error
+# such as a run store that cannot be reached.
+EXIT_USAGE = 2
+EXIT_INFRA = 3
 
 # Outcomes of one task, and whether each fails the CI job.
 OUTCOMES = {
@@ -265,16 +281,18 @@ def write_junit(result: RegressResult, path: Path | str) -> None:
         skipped=str(skipped),
     )
     for row in result.rows:
-        case = ET.SubElement(suite, "testcase", classname="kernelwright.regress", name=row.task_id)
+        # Every value from a record goes through xml_text: a control character, a lone
+        # surrogate or U+FFFE in a task id would otherwise make the whole file unparseable.
+        name = xml_text(row.task_id)
+        case = ET.SubElement(suite, "testcase", classname="kernelwright.regress", name=name)
+        message = xml_text(f"{row.outcome}: {row.reason}")
         if row.failed:
-            failure = ET.SubElement(
-                case, "failure", message=f"{row.outcome}: {row.reason}", type=row.outcome
-            )
+            failure = ET.SubElement(case, "failure", message=message, type=row.outcome)
             failure.text = _junit_detail(row)
         elif row.outcome in ("not_comparable", "missing"):
-            ET.SubElement(case, "skipped", message=f"{row.outcome}: {row.reason}")
+            ET.SubElement(case, "skipped", message=message)
         else:
-            ET.SubElement(case, "system-out").text = f"{row.outcome}: {row.reason}"
+            ET.SubElement(case, "system-out").text = message
     root = ET.Element("testsuites", name="kernelwright regress")
     root.append(suite)
     ET.indent(root)
@@ -282,7 +300,10 @@ def write_junit(result: RegressResult, path: Path | str) -> None:
 
 
 def _junit_detail(row: TaskComparison) -> str:
-    lines = [f"baseline status: {row.baseline_status}", f"candidate status: {row.candidate_status}"]
+    lines = [
+        f"baseline status: {xml_text(row.baseline_status)}",
+        f"candidate status: {xml_text(row.candidate_status)}",
+    ]
     if row.ratio is not None:
         lines.append(
             f"median ms: {row.baseline_ms:.6g} -> {row.candidate_ms:.6g} ({row.ratio:.3f}x)"
@@ -304,10 +325,13 @@ def render_markdown(result: RegressResult) -> str:
         EXIT_BROKEN: "newly broken kernels found",
         EXIT_NOT_COMPARABLE: "no regression found, but some timings could not be compared",
     }[result.exit_code]
+    # Data never starts a line (where it could open a heading or a CI ``::error`` command) and
+    # goes through ``markdown`` wherever it appears.
     lines = [
         f"## kernelwright regress: {verdict}",
         "",
-        f"{result.candidate_name} against {result.baseline_name}: {result.summary}.",
+        f"Compared {markdown(result.candidate_name)} against {markdown(result.baseline_name)}: "
+        f"{result.summary}.",
         f"A slowdown counts when the median time ratio exceeds the threshold and a one-sided "
         f"Mann-Whitney U test gives p < {result.alpha:g}.",
         "",
@@ -317,13 +341,13 @@ def render_markdown(result: RegressResult) -> str:
     order = list(OUTCOMES)
     for row in sorted(result.rows, key=lambda r: (order.index(r.outcome), r.task_id)):
         cells = [
-            row.task_id,
+            markdown(row.task_id),
             row.outcome.replace("_", " "),
             _fmt(row.baseline_ms, ".4g"),
             _fmt(row.candidate_ms, ".4g"),
             _fmt(row.ratio, ".2f"),
             _fmt(row.p_value, ".2g"),
-            row.reason,
+            markdown(row.reason),
         ]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

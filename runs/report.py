@@ -1,7 +1,9 @@
 """Leaderboard renderers: a rich table for the terminal, Markdown, JSON and CSV.
 
 The self-contained HTML page with plots is in ``report_html``; ``render`` dispatches on a format
-name so that the command line maps ``--format`` straight onto it.
+name so that the command line maps ``--format`` straight onto it. Labels, group values and
+category names come from the run store, so each renderer passes them through the ``textsafe``
+helper of its medium; the program's own headers and formatted numbers go out as they are.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections.abc import Callable
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from kernelwright.runs.leaderboard import Leaderboard, LeaderboardRow, Stats
+from kernelwright.textsafe import csv_cell, markdown, term
 
 FORMATS = ("table", "md", "json", "csv", "html")
 
@@ -59,7 +63,10 @@ def _figure_headers(board: Leaderboard) -> list[str]:
 
 
 def summary_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
-    """Headers and text cells of the main table: one line per group."""
+    """Headers and text cells of the main table: one line per group.
+
+    The cells are raw: the first ``len(board.group_by)`` of each row hold stored data, which
+    every renderer makes safe for its medium."""
     headers = [*board.group_by, *_figure_headers(board), "cost", "wall time"]
     rows = [
         [
@@ -74,7 +81,9 @@ def summary_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
 
 
 def category_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
-    """Headers and text cells of the per-category table: one line per group and category."""
+    """Headers and text cells of the per-category table: one line per group and category.
+
+    As in ``summary_rows``, the cells are raw; the group values and the category are data."""
     headers = [*board.group_by, "category", *_figure_headers(board)]
     rows = [
         [*row.group.values(), category, *_figures(board, stats)]
@@ -90,9 +99,12 @@ def render_table(board: Leaderboard) -> Table:
     table = Table(title="kernelwright leaderboard", title_justify="left")
     for index, header in enumerate(headers):
         is_number = index >= len(board.group_by)
-        table.add_column(header, justify="right" if is_number else "left", no_wrap=not is_number)
+        table.add_column(
+            Text(header), justify="right" if is_number else "left", no_wrap=not is_number
+        )
     for cells in rows:
-        table.add_row(*cells)
+        # A str cell would be parsed for rich markup and emoji codes; a Text never is.
+        table.add_row(*(term(cell) for cell in cells))
     if not rows:
         table.caption = "no finished evaluations"
     return table
@@ -106,12 +118,18 @@ def render_text(board: Leaderboard, width: int = 160) -> str:
 
 
 def _markdown_table(headers: list[str], rows: list[list[str]], numeric_from: int) -> list[str]:
-    def escape(cell: str) -> str:
-        return cell.replace("|", "\\|")
+    """A GFM table whose first ``numeric_from`` columns hold data (escaped with ``markdown``,
+    as are their headers, which name group fields) and the rest the program's figures."""
+
+    def row(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
 
     align = ["---" if i < numeric_from else "---:" for i in range(len(headers))]
-    lines = ["| " + " | ".join(escape(h) for h in headers) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(escape(c) for c in cells) + " |" for cells in rows]
+    lines = [row([markdown(h) if i < numeric_from else h for i, h in enumerate(headers)])]
+    lines.append(row(align))
+    lines += [
+        row([markdown(c) if i < numeric_from else c for i, c in enumerate(cells)]) for cells in rows
+    ]
     return lines
 
 
@@ -154,11 +172,11 @@ def _csv_figures(board: Leaderboard, stats: Stats) -> list[object]:
 
 
 def _csv_lines(board: Leaderboard, row: LeaderboardRow) -> list[list[object]]:
-    group = list(row.group.values())
+    group = [csv_cell(value) for value in row.group.values()]
     extra = [_number(row.cost_usd), _number(row.wall_s)]
     lines = [[*group, "all", *_csv_figures(board, row.stats), *extra]]
     for category, stats in row.categories.items():
-        lines.append([*group, category, *_csv_figures(board, stats), "", ""])
+        lines.append([*group, csv_cell(category), *_csv_figures(board, stats), "", ""])
     return lines
 
 
@@ -168,7 +186,7 @@ def render_csv(board: Leaderboard) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
         [
-            *board.group_by,
+            *(csv_cell(name) for name in board.group_by),
             "category",
             "tasks",
             "correct",

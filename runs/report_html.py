@@ -7,11 +7,12 @@ eager PyTorch, and correctness and fast_1 per category.
 
 from __future__ import annotations
 
+import html
 import math
-from html import escape
 
 from kernelwright.runs.leaderboard import Leaderboard, threshold_name
 from kernelwright.runs.report import category_rows, format_pct, summary_rows
+from kernelwright.textsafe import visible
 
 STATUS_COLORS = {
     "correct": "#2e7d32",
@@ -49,6 +50,13 @@ svg text { font-family: inherit; font-size: 11px; fill: #333; }
 .legend span { display: inline-block; margin-right: 1rem; font-size: 0.85rem; }
 .legend i { display: inline-block; width: 0.8rem; height: 0.8rem; margin-right: 0.3rem; vertical-align: middle; }
 """
+
+
+def escape(text: str) -> str:
+    """Text for an HTML text node or a quoted attribute: markup characters as entities, and
+    control and bidirectional-override characters written out so that a label cannot reorder
+    or hide what the page shows. Every piece of data on the page goes through here."""
+    return html.escape(visible(text), quote=True)
 
 
 def _color(index: int) -> str:

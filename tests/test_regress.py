@@ -237,3 +237,14 @@ def test_comparable_ignores_what_does_not_move_timings() -> None:
     pallas = _other_environment(backend="pallas")
     assert not comparable(pallas, _other_environment(backend="pallas", versions__jax="0.5"))[0]
     assert comparable(ENVIRONMENT, None) == (False, "the second result has no recorded environment")
+
+
+# -- exit codes -----------------------------------------------------------------------------------
+
+
+def test_verdict_exit_codes_never_read_as_usage_or_infrastructure_errors() -> None:
+    from kernelwright.runs.regress import EXIT_INFRA, EXIT_USAGE
+
+    verdicts = (EXIT_CLEAN, EXIT_SLOWER, EXIT_BROKEN, EXIT_NOT_COMPARABLE)
+    assert verdicts == (0, 1, 4, 5)
+    assert (EXIT_USAGE, EXIT_INFRA) == (2, 3)  # what Click/typer and every other command use

@@ -60,6 +60,26 @@ def test_names_are_escaped() -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 
+def test_every_stored_value_is_escaped() -> None:
+    """Labels, devices, categories and statuses reach the tables, the SVG titles and labels
+    and the legends: none of them opens a tag or an attribute, or reorders the text."""
+    hostile = '"><img src=x onerror=alert(1)>\u202e\x1b[31m'
+    run = RunInfo(3, hostile, "smoke", "cpu", None, None, "finished", START, None)
+    facts = {**_facts(run), "device": hostile + "dev"}
+    tasks = [
+        ScoredTask(3, "t1", hostile + "cat", "correct", True, 1.5, None, facts),
+        ScoredTask(3, "t2", hostile + "cat", hostile + "status", False, None, None, facts),
+    ]
+    board = build_leaderboard(tasks, {3: run}, group_by=("label", "device"))
+    page = render_html(board)
+    parsed = _parse(page)
+    assert not {"img", "script"} & set(parsed.tags) and parsed.links == []
+    assert "<img" not in page and "\u202e" not in page and "\x1b" not in page
+    shown = "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;\\u202e\\x1b[31m"
+    for suffix in ("", "dev", "cat", "status"):
+        assert shown + suffix in page, suffix
+
+
 def test_empty_board_renders() -> None:
     page = render_html(build_leaderboard([], {}))
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
