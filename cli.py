@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from kernelwright import __version__
 from kernelwright.backends import BACKENDS, UnknownBackend, get_backend
@@ -18,12 +19,14 @@ from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_su
 from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.config import ConfigError, Settings, load_settings
 from kernelwright.runs.cli import register as register_run_commands
+from kernelwright.textsafe import term
 from kernelwright.verifier import EvalOptions, Verdict, evaluate
 from kernelwright.verifier.sandbox import (
     SandboxError,
     choose_level,
     process_level_warning,
 )
+from kernelwright.verifier.secrets_guard import withdraw_from_proc
 from kernelwright.verifier.verdict import EXIT_USAGE
 
 app = typer.Typer(
@@ -44,7 +47,7 @@ class UsageError(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("error:", "bold red"), " ", term(message)), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -87,16 +90,19 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     colors = {"available": "green", "compile-only": "yellow", "missing": "red"}
     for row in report["backends"]:
         table.add_row(
-            row["name"], f"[{colors[row['state']]}]{row['state']}[/]", row["device"], row["reason"]
+            term(row["name"]),
+            term(row["state"], colors.get(row["state"], "")),
+            term(row["device"]),
+            term(row["reason"]),
         )
     out.print(table)
     tools = Table(title="environment")
     tools.add_column("item")
     tools.add_column("value")
-    tools.add_row("sandbox", f"{report['sandbox']['level']} ({report['sandbox']['reason']})")
+    tools.add_row("sandbox", term(f"{report['sandbox']['level']} ({report['sandbox']['reason']})"))
     for name, value in report["tools"].items():
-        tools.add_row(name, value or "[red]not found[/]")
-    tools.add_row("GPUs", ", ".join(report["gpus"]) or "none")
+        tools.add_row(term(name), term(value) if value else Text("not found", "red"))
+    tools.add_row("GPUs", term(", ".join(report["gpus"]) or "none"))
     out.print(tools)
 
 
@@ -137,7 +143,9 @@ def tasks_list(
             if t.atol is not None and t.rtol is not None
             else "by dtype"
         )
-        table.add_row(t.id, t.category or "-", configs, "yes" if t.backward else "", tol)
+        table.add_row(
+            term(t.id), term(t.category or "-"), configs, "yes" if t.backward else "", tol
+        )
     out.print(table)
 
 
@@ -161,10 +169,16 @@ def tasks_show(
         print_json({**task.to_json(), "source": task.source})
         return
     out.print(
-        f"[bold]{task.id}[/]  category={task.category}  backward={task.backward}  path={task.path}"
+        Text.assemble(
+            term(task.id, "bold"),
+            term(f"  category={task.category}  backward={task.backward}  path={task.path}"),
+        )
     )
     out.print(
-        f"default config: {task.default_config}  configs: {task.configs}  sampler: {task.has_sampler}"
+        term(
+            f"default config: {task.default_config}  configs: {task.configs}  "
+            f"sampler: {task.has_sampler}"
+        )
     )
     from rich.syntax import Syntax
 
@@ -207,11 +221,11 @@ def tasks_lint(
         colors = {"ok": "green", "waived": "yellow", "fail": "red"}
         for row in lint_rows(reports):
             table.add_row(
-                row["task"],
-                f"[{colors.get(row['status'], 'white')}]{row['status']}[/]",
-                row["code"],
-                row["config"],
-                row["message"],
+                term(row["task"]),
+                term(row["status"], colors.get(row["status"], "white")),
+                term(row["code"]),
+                term(row["config"]),
+                term(row["message"]),
             )
         out.print(table)
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
@@ -254,7 +268,7 @@ def check_sandbox(level: str, quiet: bool) -> None:
         fail(str(exc), 3)
         return
     if resolved == "process" and not quiet:
-        err.print(f"[yellow]warning:[/] {process_level_warning()}")
+        err.print(Text.assemble(("warning:", "yellow"), " ", term(process_level_warning())))
 
 
 @app.command("eval")
@@ -331,12 +345,12 @@ def render_verdict(v: Verdict) -> None:
         "incorrect": "red",
         "rejected": "magenta",
     }.get(v.status, "yellow")
-    table = Table(show_header=False, title=f"{v.task} on {v.backend}")
+    table = Table(show_header=False, title=term(f"{v.task} on {v.backend}"))
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
-    table.add_row("status", f"[{color}]{v.status}[/]")
-    table.add_row("device", v.device)
-    table.add_row("sandbox", str(v.extra.get("sandbox", "")))
+    table.add_row("status", term(v.status, color))
+    table.add_row("device", term(v.device))
+    table.add_row("sandbox", term(v.extra.get("sandbox", "")))
     if v.correctness:
         c = v.correctness
         if "trials" in c:
@@ -358,29 +372,34 @@ def render_verdict(v: Verdict) -> None:
             loops = v.extra.get("timing_loops") or []
             table.add_row(
                 "conditions",
-                f"{conditions.get('threads')} thread(s) on CPUs {conditions.get('cpus')}, "
-                f"{len(loops)} loop(s), {len(v.extra.get('held_out_ms') or [])} held-out calls",
+                term(
+                    f"{conditions.get('threads')} thread(s) on CPUs {conditions.get('cpus')}, "
+                    f"{len(loops)} loop(s), {len(v.extra.get('held_out_ms') or [])} held-out calls"
+                ),
             )
         again = v.extra.get("remeasured")
         if again:
             outcome = "repeated" if again.get("repeated") else "did not repeat"
-            table.add_row("re-measured", f"{again.get('check')}: {outcome}")
+            table.add_row("re-measured", term(f"{again.get('check')}: {outcome}"))
         if not t.meaningful:
-            table.add_row("timing", "[yellow]not meaningful on this device (interpreter)[/]")
+            table.add_row("timing", Text("not meaningful on this device (interpreter)", "yellow"))
     for key in ("eager", "compile"):
         value = v.speedup.get(key)
         if value is not None:
             table.add_row(f"speedup vs {key}", f"{value:.2f}x")
     for f in v.violations:
-        table.add_row("[magenta]violation[/]", f"{f.check}: {f.detail}")
+        table.add_row(Text("violation", "magenta"), term(f"{f.check}: {f.detail}"))
     for f in v.flags:
-        table.add_row("[yellow]flag[/]", f"{f.check}: {f.detail}")
+        table.add_row(Text("flag", "yellow"), term(f"{f.check}: {f.detail}"))
     if v.status not in ("correct", "compiled") and v.log:
-        table.add_row("reason", v.log.splitlines()[0])
+        table.add_row("reason", term(v.log.splitlines()[0]))
     out.print(table)
 
 
 def main() -> None:
+    # Before anything starts a child: a kernel at the process level can read this process's
+    # start-up environment and arguments through /proc; keys and passwords are zeroed there.
+    withdraw_from_proc()
     app()
 
 

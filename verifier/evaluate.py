@@ -33,6 +33,7 @@ from kernelwright.verifier import buildcache, native, sandbox
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier.channel import ChannelError, Endpoint
 from kernelwright.verifier.guards import candidate_op, static_guards, trace_violations
+from kernelwright.verifier.secrets_guard import child_environment
 from kernelwright.verifier.timed_loop import (
     MAX_HELD_OUT,
     MIN_LOOPS,
@@ -1155,24 +1156,8 @@ def _host_memory_limit() -> int | None:
     return int(total_kb * 1024 * 0.75)
 
 
-_PASSTHROUGH = (
-    "PATH",
-    "LD_LIBRARY_PATH",
-    "CUDA_HOME",
-    "CUDA_PATH",
-    "LANG",
-    "LC_ALL",
-    "CC",
-    "CXX",
-    "TORCH_CUDA_ARCH_LIST",
-    "OMP_NUM_THREADS",
-)
-
-
 def _passthrough_env() -> dict[str, str]:
-    import os
-
-    return {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+    return child_environment()
 
 
 _UNHEALTHY: dict[str, str] = {}
