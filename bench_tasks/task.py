@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import itertools
 import random
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ CATEGORIES = (
 )
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
+# The file-name part of a shipped task id (``smoke/relu``).
+SHIPPED_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class TaskError(ValueError):
@@ -237,9 +240,8 @@ def suite_dir(suite: str) -> Path:
     candidate = Path(suite)
     if candidate.is_dir():
         return candidate.resolve()
-    shipped = SUITES_DIR / suite
-    if shipped.is_dir():
-        return shipped
+    if suite in list_suites():
+        return SUITES_DIR / suite
     known = ", ".join(list_suites()) or "none"
     raise TaskError(
         f"unknown suite {suite!r} (shipped suites: {known}; or pass a folder of task files)"
@@ -285,8 +287,11 @@ def resolve_task(ref: str, overrides: dict[str, Any] | None = None) -> Task:
     if path.suffix == ".py" and path.is_file():
         return load_task(path, str(path.resolve()), overrides)
     suite, sep, stem = ref.partition("/")
-    if sep and (SUITES_DIR / suite / f"{stem}.py").is_file():
-        return load_task(SUITES_DIR / suite / f"{stem}.py", ref, overrides)
+    # A shipped id names a file of a shipped suite and nothing else: no separators, no ``..``.
+    if sep and suite in list_suites() and SHIPPED_STEM.fullmatch(stem):
+        path = SUITES_DIR / suite / f"{stem}.py"
+        if path.is_file():
+            return load_task(path, ref, overrides)
     raise TaskError(
         f"unknown task {ref!r}: give a shipped id like smoke/relu or a path to a task file"
     )

@@ -8,7 +8,6 @@ a group that holds three runs of one suite weighs each run equally.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -203,21 +202,14 @@ def build_leaderboard(
     return Leaderboard(group_by=tuple(group_by), thresholds=tuple(thresholds), rows=rows)
 
 
-@functools.lru_cache(maxsize=1024)
-def _task_file_category(task_id: str) -> str | None:
-    from kernelwright.bench_tasks import resolve_task
-
-    try:
-        return resolve_task(task_id).category
-    except Exception:
-        # An old result whose task file moved or no longer imports still belongs on the board.
-        return None
-
-
 def task_category(result: TaskResult) -> str:
-    """The category stored with a result, else the one its task file declares."""
+    """The category stored with a result (``uncategorized`` when none was).
+
+    Never looked up in the task file: a task id read from a store is data, and loading the file
+    it names would run code from wherever the store says.
+    """
     stored = result.category or (result.record.get("extra") or {}).get("category")
-    return stored or _task_file_category(result.task_id) or UNCATEGORIZED
+    return stored if isinstance(stored, str) and stored else UNCATEGORIZED
 
 
 def score_results(run: RunInfo, results: Iterable[TaskResult]) -> list[ScoredTask]:
