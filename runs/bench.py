@@ -6,29 +6,32 @@ files that match no task are reported. The calling process is the run store's on
 evaluation is committed ``running`` before its children start and finished from the calling
 thread, while up to ``jobs`` evaluations run at once in worker threads (each spawns its own
 sandboxed children). A resumed run evaluates only the tasks that have no finished evaluation,
-with the suite, backend and options the run recorded.
+with the suite and backend the run recorded and the evaluation options of the user's settings
+(a record that would check less strictly is refused: stored data never weakens a check).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from kernelwright.backends import UnknownBackend, get_backend
-from kernelwright.bench_tasks import Task, TaskError, load_suite, suite_dir
+from kernelwright.bench_tasks import Task, TaskError, list_suites, load_suite, suite_dir
 from kernelwright.bench_tasks.task import SUITES_DIR
 from kernelwright.runs.store import Store, TaskResult
+from kernelwright.textsafe import visible
 from kernelwright.verifier import EvalOptions, Verdict, evaluate
 
-# The EvalOptions fields a run records, so that a resumed run evaluates exactly as it began.
+# The EvalOptions fields a run records: a resume or a regress compares them with the user's own.
 RECORDED_OPTIONS = (
     "timeout",
     "compile_only",
@@ -133,10 +136,89 @@ def recorded_options(options: EvalOptions) -> dict[str, Any]:
     return {name: getattr(options, name) for name in RECORDED_OPTIONS}
 
 
-def options_from_record(recorded: dict[str, Any], base: EvalOptions) -> EvalOptions:
-    """``base`` (for the cache folder and a fresh secret) with the run's recorded options."""
-    known = {f.name for f in fields(EvalOptions)} & set(RECORDED_OPTIONS)
-    return replace(base, **{k: v for k, v in recorded.items() if k in known})
+def _number(value: Any, integer: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) if integer else math.isfinite(value)
+
+
+# How much each sandbox level isolates; ``auto`` picks the strongest one this machine has.
+SANDBOX_STRENGTH = {"process": 0, "docker": 1, "bwrap": 1, "auto": 1}
+# What each recorded option may hold; anything else in a record is refused, never applied.
+_RECORD_RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "timeout": ("a positive number", lambda v: _number(v, False) and v > 0),
+    "compile_only": ("true or false", lambda v: isinstance(v, bool)),
+    "sandbox": ("auto, bwrap, docker or process", lambda v: v in SANDBOX_STRENGTH),
+    "warmup_ms": ("a number >= 0", lambda v: _number(v, False) and v >= 0),
+    "rep_ms": ("a positive number", lambda v: _number(v, False) and v > 0),
+    "trials": ("an integer >= 1", lambda v: _number(v, True) and v >= 1),
+    "sampled_configs": ("an integer >= 0", lambda v: _number(v, True) and v >= 0),
+    "compile_baseline": ("true or false", lambda v: isinstance(v, bool)),
+    "timing": ("true or false", lambda v: isinstance(v, bool)),
+    "input_sets": ("an integer >= 1", lambda v: _number(v, True) and v >= 1),
+}
+
+
+def checked_record(recorded: Any, where: str) -> dict[str, Any]:
+    """The recorded evaluation options of a run or baseline, refused unless every one is known
+    and well-formed (``BenchError`` naming ``where``)."""
+    if recorded is None:
+        return {}
+    if not isinstance(recorded, dict):
+        raise BenchError(f"{where}: recorded options are not a mapping")
+    for name, value in recorded.items():
+        rule = _RECORD_RULES.get(name)
+        if rule is None:
+            raise BenchError(f"{where}: unknown recorded option {visible(name)!r}")
+        if not rule[1](value):
+            raise BenchError(f"{where}: recorded {name} must be {rule[0]}, not {visible(value)}")
+    return dict(recorded)
+
+
+def weaker_options(recorded: dict[str, Any], mine: EvalOptions) -> list[str]:
+    """Where ``recorded`` would check a kernel less strictly than ``mine``, one phrase each."""
+    found = []
+    sandbox = recorded.get("sandbox", mine.sandbox)
+    if SANDBOX_STRENGTH[sandbox] < SANDBOX_STRENGTH.get(mine.sandbox, 1):
+        found.append(f"sandbox {sandbox} instead of {mine.sandbox}")
+    if recorded.get("compile_only") and not mine.compile_only:
+        found.append("compile only (no correctness check)")
+    if recorded.get("timing") is False and mine.timing:
+        found.append("no timing")
+    for name in ("trials", "sampled_configs", "input_sets"):
+        if name in recorded and recorded[name] < getattr(mine, name):
+            found.append(f"{name} {recorded[name]} instead of {getattr(mine, name)}")
+    return found
+
+
+def options_from_record(
+    recorded: Any, base: EvalOptions, where: str, *, use_recorded: bool = False
+) -> EvalOptions:
+    """The options to evaluate with when a stored run or a baseline recorded its own.
+
+    Stored data never decides how strictly a kernel is checked: the result is ``base`` (the
+    user's settings), and a record that would weaken them is refused with ``BenchError``.
+    Only ``use_recorded`` (a flag the user gave) applies the recorded options instead.
+    """
+    record = checked_record(recorded, where)
+    if use_recorded:
+        return replace(base, **record)
+    weaker = weaker_options(record, base)
+    if weaker:
+        raise BenchError(
+            f"{where} records options that check kernels less strictly than your settings "
+            f"({'; '.join(weaker)}); pass --use-recorded-options to evaluate with them anyway"
+        )
+    return base
+
+
+def differing_options(recorded: dict[str, Any], options: EvalOptions) -> list[str]:
+    """``name recorded -> now`` for every recorded option that differs from ``options``."""
+    return [
+        f"{name} {visible(value)} -> {getattr(options, name)}"
+        for name, value in sorted(recorded.items())
+        if getattr(options, name) != value
+    ]
 
 
 def _usable_cores() -> int:
@@ -274,17 +356,32 @@ def _resume_plan(
     suite: str | None,
     backend: str | None,
     options: EvalOptions,
+    use_recorded: bool,
 ) -> tuple[Path, str, str, EvalOptions]:
+    """What a resumed run evaluates: its recorded suite, backend and solutions folder, checked
+    the way a user's own input is; evaluation options from the user's settings (see
+    ``options_from_record``)."""
     run = store.get_run(run_id)
     recorded = dict(run.options)
-    if suite is not None and suite_name(suite) != run.suite:
-        raise BenchError(f"run {run_id} was a bench of suite {run.suite}, not {suite}")
+    if suite is not None:
+        if suite_name(suite) != run.suite:
+            raise BenchError(f"run {run_id} was a bench of suite {visible(run.suite)}, not {suite}")
+    elif run.suite not in list_suites():
+        # A folder named in the store is not one the user chose: its task files run in this
+        # process when they are loaded.
+        raise BenchError(
+            f"run {run_id} evaluated the task folder {visible(run.suite)}: pass --suite with that "
+            "folder to load its task files"
+        )
     if backend is not None and backend != run.backend:
-        raise BenchError(f"run {run_id} ran on backend {run.backend}, not {backend}")
-    folder = solutions or (Path(recorded["solutions"]) if recorded.get("solutions") else None)
-    if folder is None:
+        raise BenchError(f"run {run_id} ran on backend {visible(run.backend)}, not {backend}")
+    stored_folder = recorded.get("solutions")
+    if solutions is None and not isinstance(stored_folder, str):
         raise BenchError(f"run {run_id} recorded no solutions folder: give SOLUTIONS")
-    resumed = options_from_record(dict(recorded.get("eval") or {}), options)
+    folder = solutions or Path(str(stored_folder))
+    resumed = options_from_record(
+        recorded.get("eval"), options, f"run {run_id}", use_recorded=use_recorded
+    )
     return folder, run.suite, run.backend, resumed
 
 
@@ -324,18 +421,20 @@ def run_bench(
     jobs: int = 1,
     resume_run: int | None = None,
     progress: Progress | None = None,
+    use_recorded: bool = False,
 ) -> int:
     """Evaluate every candidate of ``solutions`` on its task of ``suite``; return the run id.
 
-    With ``resume_run``, the run's recorded suite, backend, options and (when ``solutions`` is
-    None) solutions folder are used; ``suite`` or ``backend`` that differ raise ``BenchError``.
+    With ``resume_run``, the run's recorded suite, backend and (when ``solutions`` is None)
+    solutions folder are used; ``suite`` or ``backend`` that differ raise ``BenchError``. The
+    evaluation options are ``options`` unless ``use_recorded`` (see ``options_from_record``).
     Ctrl-C stores the run as ``interrupted`` and raises ``BenchInterrupted``.
     """
     if jobs < 1:
         raise BenchError("-j/--jobs must be at least 1")
     if resume_run is not None:
         folder, suite, backend, options = _resume_plan(
-            store, resume_run, solutions, suite, backend, options
+            store, resume_run, solutions, suite, backend, options, use_recorded
         )
     else:
         if solutions is None or suite is None or backend is None:
@@ -358,6 +457,10 @@ def run_bench(
         done: set[str] = set()
     else:
         run_id = resume_run
+        recorded = checked_record(store.get_run(run_id).options.get("eval"), f"run {run_id}")
+        changed = differing_options(recorded, options)
+        if changed:
+            _warn(progress, run_id, f"resuming with your settings: {', '.join(changed)}")
         done = store.resume_run(run_id)
     if plan.unmatched:
         _warn(

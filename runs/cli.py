@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -27,6 +29,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
 from kernelwright.runs.bench import (
@@ -39,12 +42,11 @@ from kernelwright.runs.bench import (
 )
 from kernelwright.runs.database import StoreError, redact
 from kernelwright.runs.store import Store
+from kernelwright.textsafe import term, visible
 
 EXIT_USAGE = 2
 EXIT_INFRA = 3
 EXIT_INTERRUPTED = 130
-# regress: 1 slower and 2 newly broken are verdicts, so bad usage and store trouble exit 3.
-EXIT_REGRESS_USAGE = 3
 
 # Logs and pipes get a wide table instead of rich's 80-column default (COLUMNS still wins).
 out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
@@ -62,15 +64,30 @@ DbOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RunArgument = Annotated[str, typer.Argument(metavar="RUN", help="Run id, or 'latest'.")]
+UseRecordedOption = Annotated[
+    bool,
+    typer.Option(
+        "--use-recorded-options",
+        help="Evaluate with the options stored in the run or baseline even where they check "
+        "less strictly than your settings (stored data is otherwise never trusted to).",
+    ),
+]
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """``error: message`` as one line on stderr (the message may hold data: it is shown as
+    plain text, never as markup), then exit ``code``."""
+    err.print(Text.assemble(("error:", "bold red"), " ", term(message)), soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(Text.assemble(("warning:", "yellow"), " ", term(message)), soft_wrap=True)
+
+
+def say(message: str) -> None:
+    """One line of output that may hold data, as plain text."""
+    out.print(term(message), soft_wrap=True)
 
 
 def print_json(value: Any) -> None:
@@ -116,17 +133,20 @@ def resolve_run(store: Store, ref: str, code: int = EXIT_USAGE) -> int:
         run_id = int(ref)
     except ValueError:
         fail(f"not a run id: {ref!r} (give a number from `kernelwright runs list`)", code)
-    store.get_run(run_id)
+    try:
+        store.get_run(run_id)
+    except StoreError as exc:
+        fail(str(exc), code)
     return run_id
 
 
 # -- bench ----------------------------------------------------------------------------------------
 
 
-def _ms(value: float | None, meaningful: bool = True) -> str:
+def _ms(value: float | None, meaningful: bool = True) -> str | Text:
     if value is None:
         return "-"
-    return f"{value:.4g}" if meaningful else f"[dim]{value:.4g}*[/]"
+    return f"{value:.4g}" if meaningful else Text(f"{value:.4g}*", style="dim")
 
 
 def _speedup(value: float | None) -> str:
@@ -145,7 +165,7 @@ STATUS_STYLE = {
 
 def summary_table(title: str, rows: list[SummaryRow]) -> Table:
     """Per task: status, candidate time, speedups over eager and torch.compile, and the reason."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=term(title), title_justify="left")
     table.add_column("task", no_wrap=True, overflow="ellipsis", max_width=40)
     table.add_column("status", no_wrap=True)
     for name in ("candidate ms", "vs eager", "vs compile"):
@@ -156,12 +176,12 @@ def summary_table(title: str, rows: list[SummaryRow]) -> Table:
             continue
         style = STATUS_STYLE.get(row.status, "yellow")
         table.add_row(
-            row.task_id,
-            f"[{style}]{row.status}[/]",
+            term(row.task_id),
+            term(row.status, style),
             _ms(row.candidate_ms, row.meaningful),
             _speedup(row.speedup_eager),
             _speedup(row.speedup_compile),
-            row.reason,
+            term(row.reason),
         )
     if any(r.candidate_ms is not None and not r.meaningful for r in rows):
         table.caption = "* timing not meaningful on this device (interpreter): no speedup"
@@ -174,9 +194,9 @@ def print_summary(title: str, rows: list[SummaryRow], unmatched: list[str]) -> N
     missing = [row.task_id for row in rows if row.status == "missing"]
     if missing:
         names = ", ".join(t.rsplit("/", 1)[-1] for t in missing)
-        out.print(f"{len(missing)} tasks without a candidate (not evaluated): {names}")
+        say(f"{len(missing)} tasks without a candidate (not evaluated): {names}")
     if unmatched:
-        out.print(f"candidate files matching no task: {', '.join(unmatched)}")
+        say(f"candidate files matching no task: {', '.join(map(str, unmatched))}")
 
 
 class BenchProgress:
@@ -218,7 +238,8 @@ class BenchProgress:
                 self.running.remove(event.task_id)
             self.bar.update(self.task_id, completed=event.completed)
         shown = ", ".join(t.rsplit("/", 1)[-1] for t in self.running)
-        self.bar.update(self.task_id, description=shown)
+        # The description column is rendered as markup: escape it, and keep it on one line.
+        self.bar.update(self.task_id, description=escape(visible(shown)))
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -273,13 +294,23 @@ def bench_into_store(
     jobs: int,
     resume: int | None,
     show_progress: bool,
+    use_recorded: bool = False,
 ) -> int:
     """Run a bench with a progress bar; Ctrl-C and SIGTERM store the run as interrupted."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         with BenchProgress(show_progress) as progress:
             return run_bench(
-                store, solutions, suite, backend, options, label, jobs, resume, progress
+                store,
+                solutions,
+                suite,
+                backend,
+                options,
+                label,
+                jobs,
+                resume,
+                progress,
+                use_recorded=use_recorded,
             )
     except BenchError as exc:
         fail(str(exc))
@@ -320,9 +351,12 @@ def bench(
     resume: Annotated[
         int | None,
         typer.Option(
-            "--resume", metavar="RUN", help="Finish an interrupted run with its recorded options."
+            "--resume",
+            metavar="RUN",
+            help="Finish an interrupted run: its suite, backend and folder, your settings.",
         ),
     ] = None,
+    use_recorded: UseRecordedOption = False,
     db: DbOption = None,
     timeout: Annotated[
         float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
@@ -339,6 +373,8 @@ def bench(
     if timeout is not None and timeout <= 0:
         fail("--timeout must be a positive number of seconds")
     if resume is None:
+        if use_recorded:
+            fail("--use-recorded-options goes with --resume")
         if solutions is None:
             fail("give the SOLUTIONS folder (or --resume RUN)")
         if suite is None:
@@ -346,8 +382,6 @@ def bench(
         backend = backend or _guess_backend(solutions)
         if backend is None:
             fail(f"no candidate file (*.py) in {solutions}")
-    elif timeout is not None:
-        fail("--resume evaluates with the run's recorded options: drop --timeout")
     cfg = settings(timeout=timeout, db=db)
     with open_store(cfg.db) as store:
         if resume is not None:
@@ -365,6 +399,7 @@ def bench(
             jobs=jobs,
             resume=resume,
             show_progress=sys.stdout.isatty() and not as_json,
+            use_recorded=use_recorded,
         )
         payload = bench_payload(store, run_id)
     if as_json:
@@ -374,7 +409,7 @@ def bench(
         run = payload["run"]
         title = f"run {run_id}: {run['label']} on {run['backend']}"
         print_summary(title, rows, payload["unmatched"])
-        out.print(f"run {run_id}: {run['correct']}/{run['tasks']} correct")
+        say(f"run {run_id}: {run['correct']}/{run['tasks']} correct")
     statuses = {row["status"] for row in payload["tasks"]} - {"missing", "pending"}
     if statuses == {"infra_error"}:
         raise typer.Exit(EXIT_INFRA)
@@ -399,11 +434,11 @@ def runs_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     for run in runs:
         table.add_row(
             str(run.id),
-            run.label,
-            run.suite,
-            run.backend,
-            run.model or "-",
-            run.status,
+            term(run.label),
+            term(run.suite),
+            term(run.backend),
+            term(run.model or "-"),
+            term(run.status),
             f"{run.correct}/{run.tasks}",
             format_cost(run.cost_usd),
             format_duration(run.wall_s),
@@ -464,7 +499,7 @@ def runs_export(
     if as_json:
         print_json({"run": run_id, "format": fmt, "path": str(output), "tasks": count})
     else:
-        out.print(f"wrote {count} tasks of run {run_id} to {output}")
+        say(f"wrote {count} tasks of run {run_id} to {output}")
 
 
 # -- leaderboard ----------------------------------------------------------------------------------
@@ -514,10 +549,13 @@ def leaderboard_cmd(
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror or exc}")
-    err.print(f"wrote the {fmt} leaderboard of {len(board.rows)} groups to {output}")
+    err.print(term(f"wrote the {fmt} leaderboard of {len(board.rows)} groups to {output}"))
 
 
 # -- regress --------------------------------------------------------------------------------------
+
+# regress: 1 slower, 4 newly broken and 5 not comparable are verdicts; 2 is bad usage (a
+# malformed or refused baseline included) and 3 an infrastructure error, as everywhere else.
 
 
 def _parse_threshold_overrides(pairs: list[str]) -> dict[str, float]:
@@ -528,8 +566,8 @@ def _parse_threshold_overrides(pairs: list[str]) -> dict[str, float]:
             ratio = float(value)
         except ValueError:
             ratio = 0.0
-        if not sep or not task or ratio < 1.0:
-            fail(f"--threshold-for expects TASK=RATIO with RATIO >= 1, got {pair!r}", 3)
+        if not sep or not task or not math.isfinite(ratio) or ratio < 1.0:
+            fail(f"--threshold-for expects TASK=RATIO with RATIO >= 1, got {pair!r}")
         overrides[task] = ratio
     return overrides
 
@@ -544,9 +582,58 @@ def _match_task_ids(overrides: dict[str, float], task_ids: set[str]) -> dict[str
         hits = [t for t in task_ids if Path(t).stem == key or t.rsplit("/", 1)[-1] == key]
         if len(hits) != 1:
             why = "matches several tasks" if hits else "is not a compared task"
-            fail(f"--threshold-for {key}: {why}", EXIT_REGRESS_USAGE)
+            fail(f"--threshold-for {key}: {why}")
         matched[hits[0]] = ratio
     return matched
+
+
+def _finite_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+        for v in value
+    )
+
+
+def _record_problem(record: Any) -> str | None:
+    """What makes a stored verdict record unusable for a comparison, or None."""
+    if not isinstance(record, dict):
+        return "the verdict record is not a mapping"
+    if not isinstance(record.get("status"), (str, type(None))):
+        return "its status is not a string"
+    timing = record.get("timing")
+    if not isinstance(timing, (dict, type(None))):
+        return "its timing is not a mapping"
+    if timing and not _finite_list(timing.get("samples") or []):
+        return "its timing samples are not a list of finite numbers"
+    if timing and not isinstance(timing.get("meaningful", True), bool):
+        return "its timing's meaningful is not true or false"
+    extra = record.get("extra")
+    if not isinstance(extra, (dict, type(None))):
+        return "its extra is not a mapping"
+    if extra and not isinstance(extra.get("environment"), (dict, type(None))):
+        return "its environment is not a mapping"
+    return None
+
+
+def _checked_records(records: dict[Any, Any], name: str) -> dict[str, dict[str, Any]]:
+    for task_id, record in records.items():
+        if not isinstance(task_id, str) or not task_id:
+            fail(f"{name}: a result without a task id")
+        problem = _record_problem(record)
+        if problem:
+            fail(f"{name}: task {task_id}: {problem}")
+    return records
+
+
+def _records_from_jsonl(path: Path) -> dict[str, dict[str, Any]]:
+    from kernelwright.runs.regress import records_from_jsonl
+
+    try:
+        return _checked_records(records_from_jsonl(path), path.name)
+    except StoreError as exc:
+        fail(str(exc))
+    except (TypeError, ValueError, AttributeError) as exc:
+        fail(f"{path}: not a kernelwright results file ({type(exc).__name__}: {exc})")
 
 
 def _jsonl_run_facts(path: Path) -> dict[str, Any]:
@@ -561,62 +648,92 @@ def _jsonl_run_facts(path: Path) -> dict[str, Any]:
 
 def _baseline(store: Store, ref: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     """The baseline's records, its run facts (suite, backend, options) and its name."""
-    from kernelwright.runs.regress import records_from_jsonl, records_from_run
+    from kernelwright.runs.regress import records_from_run
 
     path = Path(ref)
     if path.is_file():
-        return records_from_jsonl(path), _jsonl_run_facts(path), path.name
+        return _records_from_jsonl(path), _jsonl_run_facts(path), path.name
     if path.is_dir():
-        fail(f"--baseline takes a run id or an exported .jsonl file, not a folder: {ref}", 3)
-    run_id = resolve_run(store, ref, EXIT_REGRESS_USAGE)
+        fail(f"--baseline takes a run id or an exported .jsonl file, not a folder: {ref}")
+    run_id = resolve_run(store, ref)
     run = store.get_run(run_id)
     facts = {"id": run.id, "suite": run.suite, "backend": run.backend, "options": run.options}
-    return records_from_run(store, run_id), facts, f"run {run_id}"
+    name = f"run {run_id}"
+    return _checked_records(records_from_run(store, run_id), name), facts, name
+
+
+def _against_suite(facts: dict[str, Any], suite: str | None, name: str) -> str:
+    """The suite a folder is evaluated on: the user's ``--suite``, else the baseline's when it is
+    a shipped suite. A folder named by the baseline is never loaded on its word: loading task
+    files runs them in this process."""
+    from kernelwright.bench_tasks import list_suites
+
+    if suite is not None:
+        return suite
+    recorded = facts.get("suite")
+    if not isinstance(recorded, str) or not recorded:
+        fail(f"{name} records no suite: give --suite")
+    if recorded not in list_suites():
+        fail(
+            f"{name} names the task folder {recorded}: pass --suite with that folder to load "
+            "its task files"
+        )
+    return recorded
 
 
 def _against(
-    store: Store, ref: str, facts: dict[str, Any], jobs: int, as_json: bool
+    store: Store,
+    ref: str,
+    facts: dict[str, Any],
+    base_name: str,
+    suite: str | None,
+    backend: str | None,
+    use_recorded: bool,
+    jobs: int,
+    as_json: bool,
 ) -> tuple[dict[str, Any], str]:
     """The candidate records: a stored run, an export, or a folder evaluated into a new run."""
     from kernelwright.cli import check_sandbox, eval_options, settings
     from kernelwright.runs.bench import options_from_record
-    from kernelwright.runs.regress import records_from_jsonl, records_from_run
+    from kernelwright.runs.regress import records_from_run
 
     path = Path(ref)
     if path.is_file():
-        return records_from_jsonl(path), path.name
+        return _records_from_jsonl(path), path.name
     if not path.is_dir():
-        run_id = resolve_run(store, ref, EXIT_REGRESS_USAGE)
-        return records_from_run(store, run_id), f"run {run_id}"
-    suite, backend = facts.get("suite"), facts.get("backend")
-    if not suite or not backend:
-        fail("--against FOLDER needs a baseline that records its suite and backend", 3)
+        run_id = resolve_run(store, ref)
+        name = f"run {run_id}"
+        return _checked_records(records_from_run(store, run_id), name), name
+    suite = _against_suite(facts, suite, base_name)
+    backend = backend or facts.get("backend")
+    if not isinstance(backend, str) or not backend:
+        fail(f"{base_name} records no backend: give --backend")
     cfg = settings()
-    options = options_from_record(
-        dict((facts.get("options") or {}).get("eval") or {}), eval_options(cfg)
-    )
-    _check_backend(backend, options.compile_only)
-    check_sandbox(cfg.sandbox, quiet=False)
+    recorded = (facts.get("options") or {}) if isinstance(facts.get("options"), dict) else {}
     try:
-        run_id = bench_into_store(
-            store,
-            path,
-            suite,
-            backend,
-            options,
-            label="regress-against",
-            jobs=jobs,
-            resume=None,
-            show_progress=sys.stdout.isatty() and not as_json,
+        options = options_from_record(
+            recorded.get("eval"), eval_options(cfg), base_name, use_recorded=use_recorded
         )
-    except typer.Exit as stop:
-        code = EXIT_REGRESS_USAGE if stop.exit_code == EXIT_USAGE else stop.exit_code
-        raise typer.Exit(code) from None
+    except BenchError as exc:
+        fail(str(exc))
+    _check_backend(backend, options.compile_only)
+    check_sandbox(options.sandbox, quiet=False)
+    run_id = bench_into_store(
+        store,
+        path,
+        suite,
+        backend,
+        options,
+        label="regress-against",
+        jobs=jobs,
+        resume=None,
+        show_progress=sys.stdout.isatty() and not as_json,
+    )
     return records_from_run(store, run_id), f"run {run_id} ({path})"
 
 
 def _regress_table(result: Any) -> Table:
-    table = Table(title=f"{result.candidate_name} against {result.baseline_name}")
+    table = Table(title=term(f"{result.candidate_name} against {result.baseline_name}"))
     for name in ("task", "outcome", "baseline ms", "candidate ms", "ratio", "p", "reason"):
         table.add_column(
             name, justify="right" if name in ("baseline ms", "candidate ms") else "left"
@@ -624,15 +741,14 @@ def _regress_table(result: Any) -> Table:
     style = {"broken": "bold red", "slower": "red", "faster": "green", "fixed": "green"}
     for row in result.rows:
         color = style.get(row.outcome, "yellow" if row.outcome == "not_comparable" else "")
-        outcome = row.outcome.replace("_", " ")
         table.add_row(
-            row.task_id,
-            f"[{color}]{outcome}[/]" if color else outcome,
+            term(row.task_id),
+            term(row.outcome.replace("_", " "), color),
             _ms(row.baseline_ms),
             _ms(row.candidate_ms),
             "-" if row.ratio is None else f"{row.ratio:.2f}x",
             "-" if row.p_value is None else f"{row.p_value:.2g}",
-            row.reason,
+            term(row.reason),
         )
     return table
 
@@ -646,10 +762,21 @@ def regress(
         typer.Option(
             "--against",
             metavar="RUN|FOLDER",
-            help="A stored run, or a folder of kernels evaluated now with the baseline's suite "
-            "and backend.",
+            help="A stored run, or a folder of kernels evaluated now with your settings on the "
+            "baseline's suite and backend.",
         ),
     ],
+    suite: Annotated[
+        str | None,
+        typer.Option(
+            "--suite",
+            help="Suite for --against FOLDER (default: the baseline's, if it is a shipped suite).",
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Backend for --against FOLDER (default: the baseline's).")
+    ] = None,
+    use_recorded: UseRecordedOption = False,
     threshold: Annotated[
         float, typer.Option(help="Median time ratio above which a kernel counts as slower.")
     ] = 1.10,
@@ -665,17 +792,22 @@ def regress(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Compare kernels against a baseline: exit 0 clean, 1 slower, 2 newly broken, 3 not comparable."""
+    """Compare kernels against a baseline.
+
+    Exit 0 clean, 1 slower, 4 newly broken, 5 not comparable; 2 bad usage, 3 infrastructure.
+    """
     from kernelwright.runs.regress import compare, render_markdown, write_junit
 
-    if threshold < 1.0:
-        fail("--threshold must be at least 1.0 (1.10 means 10% slower)", EXIT_REGRESS_USAGE)
+    if not math.isfinite(threshold) or threshold < 1.0:
+        fail("--threshold must be at least 1.0 (1.10 means 10% slower)")
     if jobs < 1:
-        fail("-j/--jobs must be at least 1", EXIT_REGRESS_USAGE)
+        fail("-j/--jobs must be at least 1")
     overrides = _parse_threshold_overrides(threshold_for or [])
-    with open_store(db, EXIT_REGRESS_USAGE) as store:
+    with open_store(db, EXIT_INFRA) as store:
         base_records, facts, base_name = _baseline(store, baseline)
-        cand_records, cand_name = _against(store, against, facts, jobs, as_json)
+        cand_records, cand_name = _against(
+            store, against, facts, base_name, suite, backend, use_recorded, jobs, as_json
+        )
     thresholds = _match_task_ids(overrides, set(base_records) | set(cand_records))
     result = compare(
         base_records,
@@ -691,12 +823,12 @@ def regress(
         if markdown is not None:
             markdown.write_text(render_markdown(result), encoding="utf-8")
     except OSError as exc:
-        fail(f"cannot write a report: {exc}", EXIT_REGRESS_USAGE)
+        fail(f"cannot write a report: {exc}")
     if as_json:
         print_json(result.to_json())
     else:
         out.print(_regress_table(result))
-        out.print(result.summary)
+        say(result.summary)
     raise typer.Exit(result.exit_code)
 
 
