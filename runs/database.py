@@ -5,6 +5,8 @@ SQLite (WAL, foreign keys on) by default under ``$KERNELWRIGHT_HOME``; PostgreSQ
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import os
 from pathlib import Path
@@ -23,8 +25,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DB_FILE_NAME = "runs.db"
 # How long a connection attempt to a database server may take before the store gives up.
 CONNECT_TIMEOUT_S = 5
-# How long SQLite waits on a lock held by another process (a report read during a run).
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long SQLite waits on a lock held by another process (another writer, a first open).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The execution option that marks a connection's transaction as one that will write: SQLite then
+# takes the write lock at BEGIN, where the busy timeout applies, instead of failing at once when a
+# read transaction tries to upgrade after another process committed.
+WRITE_OPTION = "kernelwright_write"
+# Serializes first opens on PostgreSQL (any constant of the store's own).
+_PG_MIGRATION_LOCK = 0x6B77_5255
 
 
 class StoreError(RuntimeError):
@@ -66,7 +74,7 @@ def redact(url: str | URL) -> str:
     """The URL with its password hidden, for messages and listings."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError, TypeError):
         return "<unparsable URL>"
 
 
@@ -75,9 +83,11 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # the stdlib driver otherwise commits implicitly before DDL, and a migration must be atomic.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: switching a fresh file to WAL takes a lock that another process
+    # opening the same file at the same moment may hold.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # In WAL mode NORMAL loses no committed transaction when the process is killed, only on
     # power loss; FULL would fsync every evaluation for no gain against kill -9.
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -85,31 +95,73 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # Readers stay deferred so that they never wait on a writer (WAL gives them a snapshot).
+    immediate = connection.get_execution_options().get(WRITE_OPTION)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _make_private_folder(folder: Path) -> None:
+    """Create ``folder`` and any missing parents with mode 0700; existing folders keep theirs."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process created it first
+            path.mkdir(mode=0o700)
+
+
+def _create_private_file(database: str) -> None:
+    """Create the SQLite file with mode 0600 before SQLite does (its -wal and -shm copy the mode).
+
+    An existing file is left as it is, and a link in its place is not followed.
+    """
+    path = Path(database).expanduser()
+    _make_private_folder(path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        os.close(os.open(path, flags, 0o600))
+    except FileExistsError:
+        if path.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)) from None
+
+
+def _sqlite_file(parsed: URL) -> str | None:
+    """The file a SQLite URL names, or None for an in-memory or URI-style database."""
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:") or "uri" in parsed.query:
+        return None
+    return database
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine for ``url`` with the store's connection settings; raises ``StoreError``."""
+    """An engine for ``url`` with the store's connection settings; raises ``StoreError``.
+
+    A SQLite file that does not exist yet is created here, readable by its owner only.
+    """
+    not_a_url = StoreError(
+        f"not a database URL: {url!r} (give sqlite:///PATH or postgresql+psycopg://...)"
+    )
+    if "\x00" in str(url):
+        raise not_a_url
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(
-            f"not a database URL: {url!r} (give sqlite:///PATH or postgresql+psycopg://...)"
-        ) from None
-    backend = parsed.get_backend_name()
+        backend = parsed.get_backend_name()
+    except (ArgumentError, ValueError, TypeError):
+        raise not_a_url from None
     kwargs: dict[str, Any] = {}
     if backend == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
-            # One shared connection, or every session would see its own empty database.
-            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        database = _sqlite_file(parsed)
+        if database is None:
+            if (parsed.database or "") in ("", ":memory:"):
+                # One shared connection, or every session would see its own empty database.
+                kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             try:
-                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                _create_private_file(database)
             except OSError as exc:
-                raise StoreError(
-                    f"cannot create the folder of {database}: {exc.strerror}"
-                ) from None
+                reason = exc.strerror or str(exc)
+                raise StoreError(f"cannot create the run store {database}: {reason}") from None
     elif backend == "postgresql":
         kwargs.update(pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
     try:
@@ -117,6 +169,9 @@ def create_store_engine(url: str) -> Engine:
     except (NoSuchModuleError, ImportError) as exc:
         hint = " (pip install 'kernelwright[postgres]')" if backend == "postgresql" else ""
         raise StoreError(f"no database driver for {redact(parsed)}: {exc}{hint}") from None
+    except (ArgumentError, ValueError, TypeError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreError(f"not a usable database URL {redact(parsed)}: {reason}") from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -154,24 +209,53 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
+def _check_revision(engine: Engine, current: str | None) -> None:
+    known = {script.revision for script in _script_directory().walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the run store {redact(engine.url)} has schema revision {current}, newer than "
+            "this kernelwright knows: upgrade kernelwright"
+        )
+
+
+def _migrate(engine: Engine) -> None:
+    """Upgrade to head in one writing transaction, re-reading the revision once it holds the lock.
+
+    Several processes may open a fresh store at once: the first migrates, the others wait for
+    its lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock) and then find it current.
+    """
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            current = current_revision(connection)
+            _check_revision(engine, current)
+            if current != head_revision():
+                upgrade(connection)
+
+
+def _reason(exc: Exception) -> str:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(cause).strip().splitlines()
+    return lines[0] if lines else type(cause).__name__
+
+
 def open_database(url: str, migrate: bool = True) -> Engine:
     """Connect, check that the database answers, and bring its schema to the head revision."""
     engine = create_store_engine(url)
     try:
-        with engine.begin() as connection:
+        # A deferred read first: opening a current store never waits on a writer.
+        with engine.connect() as connection:
             current = current_revision(connection)
-            known = {script.revision for script in _script_directory().walk_revisions()}
-            if current is not None and current not in known:
-                raise StoreError(
-                    f"the run store {redact(engine.url)} has schema revision {current}, newer than "
-                    "this kernelwright knows: upgrade kernelwright"
-                )
-            if migrate and current != head_revision():
-                upgrade(connection)
-    except DBAPIError as exc:
+        _check_revision(engine, current)
+        if migrate and current != head_revision():
+            _migrate(engine)
+    except (DBAPIError, ValueError) as exc:
         engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise StoreError(f"cannot open the run store {redact(engine.url)}: {reason}") from None
+        raise StoreError(
+            f"cannot open the run store {redact(engine.url)}: {_reason(exc)}"
+        ) from None
     except StoreError:
         engine.dispose()
         raise
