@@ -1,15 +1,21 @@
 """The run store: every run, candidate, evaluation, timing sample and LLM call, in one database.
 
-The parent process is the only writer. An evaluation is committed as ``running`` before its child
-starts and finished in one transaction after, so a killed run loses nothing it reported as done
-and a resumed run redoes only what was in flight.
+Within a run the parent process is the only writer; several runs (and readers) may share one
+store. An evaluation is committed as ``running`` before its child starts and finished in one
+transaction after, so a killed run loses nothing it reported as done and a resumed run redoes
+only what was in flight. A run records its writer process, so that a run whose writer died is
+listed as ``interrupted``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import math
+import os
+import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -20,7 +26,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kernelwright.runs.database import StoreError, open_database, redact, resolve_db_url
+from kernelwright.runs.database import (
+    WRITE_OPTION,
+    StoreError,
+    open_database,
+    redact,
+    resolve_db_url,
+)
 from kernelwright.runs.models import (
     RUN_STATUSES,
     Candidate,
@@ -36,6 +48,8 @@ if TYPE_CHECKING:
 
 Pick = Literal["latest", "best"]
 EXPORT_FORMAT = "kernelwright.results/1"
+# The key of ``runs.options`` that names the process writing the run (see ``writer_identity``).
+WRITER_KEY = "writer"
 
 
 def finite(value: Any) -> Any:
@@ -51,6 +65,108 @@ def finite(value: Any) -> Any:
 
 def source_hash(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
+
+
+def _process_start(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks after boot; None when it is gone or a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    # Field 2, the command name, may hold spaces and parentheses: the fields follow its last ')'.
+    fields = text[text.rfind(")") + 1 :].split()
+    if len(fields) < 20 or fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19]) if fields[19].isdigit() else None
+
+
+@functools.lru_cache(maxsize=1)
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _pid_namespace() -> int | None:
+    # Containers on one host share its boot id; a pid means something only in its own namespace.
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+
+
+def writer_identity() -> dict[str, Any]:
+    """This process as a run's writer: boot id, pid namespace, pid and start time (no host name).
+
+    The start time tells a reused pid from the writer; all four are None-able off Linux.
+    """
+    pid = os.getpid()
+    return {
+        "boot_id": _boot_id(),
+        "pid_ns": _pid_namespace(),
+        "pid": pid,
+        "start": _process_start(pid),
+    }
+
+
+def writer_alive(writer: dict[str, Any] | None) -> bool | None:
+    """Whether a recorded writer still runs: None when this process cannot tell.
+
+    Only a writer on this boot and in this pid namespace can be checked; a run written on another
+    machine or in another container stays as stored. ``writer`` comes from the store: any shape.
+    """
+    me = writer_identity()
+    if not isinstance(writer, dict) or me["boot_id"] is None or me["pid_ns"] is None:
+        return None
+    if writer.get("boot_id") != me["boot_id"] or writer.get("pid_ns") != me["pid_ns"]:
+        return None
+    pid, start = writer.get("pid"), writer.get("start")
+    if type(pid) is not int or pid <= 0 or type(start) is not int:
+        return None
+    now = _process_start(pid)
+    if now is not None:
+        return now == start
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the pid exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return None  # it exists but /proc hides it (hidepid): it cannot be told apart
+    return None
+
+
+def _same_writer(writer: Any, other: dict[str, Any]) -> bool:
+    keys = ("boot_id", "pid_ns", "pid", "start")
+    return isinstance(writer, dict) and all(writer.get(k) == other[k] for k in keys)
+
+
+def _write_afresh(folder: Path, name: str, chunks: Iterable[str]) -> Path:
+    """Write ``folder/name`` as a new file renamed over the name: a link there is replaced, not
+    followed, and a failed write leaves neither a partial file nor a temporary one behind."""
+    path = folder / name
+    temp: str | None = None
+    dir_fd: int | None = None
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        temp = f".{name}.{secrets.token_hex(8)}.tmp"
+        fd = os.open(temp, flags, 0o666, dir_fd=dir_fd)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        temp = None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise StoreError(f"cannot write {path}: {reason}") from None
+    finally:
+        if dir_fd is not None:
+            if temp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp, dir_fd=dir_fd)
+            os.close(dir_fd)
+    return path
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -80,6 +196,8 @@ class RunInfo:
     evaluations: int = 0
     cost_usd: float | None = None
     last_activity: datetime | None = None
+    # The process that created or last resumed the run (``writer_identity``), when recorded.
+    writer: dict[str, Any] | None = None
 
     @property
     def wall_s(self) -> float | None:
@@ -205,7 +323,9 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
+        """A writing transaction; on SQLite it takes the write lock at BEGIN (IMMEDIATE)."""
         with self._sessions.begin() as session:
+            session.connection(execution_options={WRITE_OPTION: True})
             yield session
 
     # -- writing -------------------------------------------------------------------------
@@ -219,7 +339,9 @@ class Store:
         strategy: str | None = None,
         options: dict[str, Any] | None = None,
     ) -> int:
-        """Record a new run in state ``running`` and return its id."""
+        """Record a new run in state ``running``, written by this process, and return its id."""
+        recorded = finite(dict(options or {}))
+        recorded[WRITER_KEY] = writer_identity()
         run = Run(
             label=label,
             suite=suite,
@@ -227,7 +349,7 @@ class Store:
             model=model,
             strategy=strategy,
             status="running",
-            options=finite(dict(options or {})),
+            options=recorded,
         )
         with self._transaction() as session:
             session.add(run)
@@ -315,9 +437,22 @@ class Store:
             run.finished = utcnow()
 
     def resume_run(self, run_id: int) -> set[str]:
-        """Reopen a run: abandon evaluations a killed process left running; return the done tasks."""
+        """Reopen a run: abandon evaluations a killed process left running; return the done tasks.
+
+        Refuses a run that another live process on this machine is still writing.
+        """
+        me = writer_identity()
         with self._transaction() as session:
             run = self._run(session, run_id)
+            options = dict(run.options) if isinstance(run.options, dict) else {}
+            writer: dict[str, Any] = options.get(WRITER_KEY) or {}
+            if run.status == "running" and writer_alive(writer) and not _same_writer(writer, me):
+                raise StoreError(
+                    f"run {run_id} is still being written by process {writer['pid']} on this "
+                    "machine: let it finish or stop it first"
+                )
+            options[WRITER_KEY] = me
+            run.options = options
             run.status = "running"
             run.finished = None
             session.execute(
@@ -421,6 +556,13 @@ class Store:
             last = datetime.fromisoformat(last)
         if last is not None and last.tzinfo is None:
             last = last.replace(tzinfo=run.created.tzinfo)
+        options = dict(run.options) if isinstance(run.options, dict) else {}
+        writer = options.pop(WRITER_KEY, None)
+        writer = writer if isinstance(writer, dict) else None
+        status = run.status
+        # A run still marked running whose writer is gone was killed before it could say so.
+        if status == "running" and writer_alive(writer) is False:
+            status = "interrupted"
         return RunInfo(
             id=run.id,
             label=run.label,
@@ -428,15 +570,16 @@ class Store:
             backend=run.backend,
             model=run.model,
             strategy=run.strategy,
-            status=run.status,
+            status=status,
             created=run.created,
             finished=run.finished,
-            options=dict(run.options or {}),
+            options=options,
             tasks=row.tasks or 0,
             correct=row.correct or 0,
             evaluations=row.evaluations or 0,
             cost_usd=row.cost,
             last_activity=last,
+            writer=writer,
         )
 
     def get_run(self, run_id: int) -> RunInfo:
@@ -493,18 +636,31 @@ class Store:
     # -- exporting -----------------------------------------------------------------------
 
     def export_jsonl(self, run_id: int, path: Path | str, pick: Pick = "latest") -> int:
-        """Write one JSON line per task (run facts, verdict record, source); return the count."""
+        """Write one JSON line per task (run facts, verdict record, source); return the count.
+
+        The file is written afresh: a link at ``path`` is replaced, never written through.
+        """
         run = self.get_run(run_id).to_json()
         run_facts = {k: run[k] for k in ("id", "label", "suite", "backend", "model", "strategy")}
         results = self.run_results(run_id, pick)
-        with Path(path).open("w", encoding="utf-8") as out:
-            for result in results:
-                line = {"format": EXPORT_FORMAT, "run": run_facts, **result.to_json()}
-                out.write(json.dumps(line, sort_keys=True, allow_nan=False) + "\n")
+        lines = (
+            json.dumps(
+                {"format": EXPORT_FORMAT, "run": run_facts, **result.to_json()},
+                sort_keys=True,
+                allow_nan=False,
+            )
+            + "\n"
+            for result in results
+        )
+        target = Path(path)
+        _write_afresh(target.parent, target.name, lines)
         return len(results)
 
     def export_sources(self, run_id: int, folder: Path | str, pick: Pick = "best") -> list[Path]:
-        """Write each task's kernel as ``<task stem>.py``: a folder usable as a solutions set."""
+        """Write each task's kernel as ``<task stem>.py``: a folder usable as a solutions set.
+
+        Each file is written afresh: links already in the folder are replaced, never followed.
+        """
         results = self.run_results(run_id, pick)
         names: dict[str, str] = {}
         for result in results:
@@ -515,13 +671,14 @@ class Store:
                 )
             names[name] = result.task_id
         target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, result in zip(names, results, strict=True):
-            path = target / name
-            path.write_text(result.source, encoding="utf-8")
-            written.append(path)
-        return written
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {target}: {exc.strerror or exc}") from None
+        return [
+            _write_afresh(target, name, [result.source])
+            for name, result in zip(names, results, strict=True)
+        ]
 
 
 def _task_result(evaluation: Evaluation, source: str) -> TaskResult:
