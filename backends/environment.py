@@ -13,7 +13,6 @@ import importlib.util
 import os
 import platform
 import re
-import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -82,8 +81,9 @@ def _static_facts() -> dict[str, Any]:
     versions = {name: _version(dist) for name, dist in _DISTRIBUTIONS.items()}
     versions.update(torch_cuda=torch_build["cuda"], torch_hip=torch_build["hip"])
     versions.update(kernelwright=__version__, python=platform.python_version())
+    # No host name: it would leak into every shared store and export, and no comparison needs it
+    # (environments stored before it was dropped still carry one; nothing reads it).
     return {
-        "hostname": socket.gethostname(),
         "platform": platform.platform(),
         "cpu": {
             "model": _cpu_model(),
@@ -195,7 +195,7 @@ def capture_environment(backend: str, device_index: int | None = None) -> dict[s
     Keys: ``backend``, ``device`` (the GPU's name, else the CPU model), ``gpu`` (None without an
     NVIDIA GPU; else name, memory, driver, CUDA driver version, compute capability, current and
     maximum clocks), ``cpu`` (model, cores, memory), ``versions`` (kernelwright, python, torch,
-    torch_cuda, torch_hip, triton, jax, jaxlib; None when absent), ``hostname``, ``platform``.
+    torch_cuda, torch_hip, triton, jax, jaxlib; None when absent), ``platform``.
     """
     static = _static_facts()
     gpu = _gpu_facts(device_index)
@@ -207,7 +207,6 @@ def capture_environment(backend: str, device_index: int | None = None) -> dict[s
         "gpu": gpu,
         "cpu": dict(static["cpu"]),
         "versions": dict(static["versions"]),
-        "hostname": static["hostname"],
         "platform": static["platform"],
     }
 

@@ -196,7 +196,7 @@ def test_baseline_from_a_run_or_a_jsonl_export(tmp_path: Path) -> None:
 def test_capture_environment_shape_and_speed() -> None:
     env = capture_environment("cpu")
     assert env["backend"] == "cpu" and env["device"] == env["cpu"]["model"]
-    assert env["cpu"]["cores"] >= 1 and env["hostname"]
+    assert env["cpu"]["cores"] >= 1 and "hostname" not in env
     versions = env["versions"]
     assert versions["kernelwright"] and versions["python"] and versions["torch"]
     assert set(versions) >= {"torch", "triton", "jax", "torch_cuda", "kernelwright"}
