@@ -372,3 +372,39 @@ def test_keys_and_database_urls_never_reach_a_kernel(tmp_path: Path, level: str)
     _secret_free(store.read_bytes().decode(errors="replace"), "the store file")
     for path in [tmp_path / "out.jsonl", *(tmp_path / "src").iterdir()]:
         _secret_free(path.read_text(), str(path))
+
+
+def test_a_child_environment_holds_no_credential() -> None:
+    from kernelwright.verifier.secrets_guard import child_environment
+
+    parent = {
+        **SECRETS,
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        # An allowlisted name is dropped too when its value carries a password.
+        "CUDA_HOME": "https://u:kwsecret-in-a-path@example.invalid/cuda",
+        "KERNELWRIGHT_DB": "postgresql://kw:kwsecret@db/kw",
+    }
+    assert child_environment(parent) == {"PATH": "/usr/bin", "LANG": "C.UTF-8"}
+
+
+WITHDRAW = """
+import os, sys
+from kernelwright.verifier.secrets_guard import withdraw_from_proc
+assert withdraw_from_proc() > 0
+environ = open("/proc/self/environ", "rb").read()
+cmdline = open("/proc/self/cmdline", "rb").read()
+# The process itself keeps every value; /proc shows none of them.
+kept = os.environ["OPENAI_API_KEY"] + os.environ["DATABASE_URL"] + " ".join(sys.argv)
+print(b"kwsecret" in environ, b"kwsecret" in cmdline, kept.count("kwsecret"), b"PATH=" in environ)
+"""
+
+
+def test_withdrawn_secrets_leave_proc_but_not_the_process(tmp_path: Path) -> None:
+    env = {**os.environ, **SECRETS}
+    script = tmp_path / "withdraw.py"
+    script.write_text(WITHDRAW)
+    argv = [sys.executable, str(script), "--db", "postgresql://kw:kwsecret-arg@db/kw"]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "3", "True"]
