@@ -272,6 +272,31 @@ def test_hostile_file_names_start_no_line_of_bench_output(isolated: Path, db: st
     assert "[bold red]x[link=https:evil]y.py" in result.stdout + result.stderr
 
 
+# The kernel's own exception text is stored as its log and shown by eval and bench.
+MARKUP_KERNEL = """
+from torch.utils.cpp_extension import load_inline
+
+raise RuntimeError("[/] [link=https://evil]x[/link] \\x1b[2J\\n::error file=a::pwned")
+_ext = load_inline(name="never_built", cpp_sources="", functions=[])
+"""
+
+
+def test_markup_in_a_kernels_exception_reaches_no_terminal(isolated: Path, db: str) -> None:
+    folder = candidates(isolated / "kernels", **{"relu.py": MARKUP_KERNEL})
+    shown = cli("eval", str(folder / "relu.py"), "--task", "smoke/relu", env={"COLUMNS": "400"})
+    assert shown.exit_code == 1, (shown.stderr, shown.exception)
+    benched = cli(
+        "bench", str(folder), "--suite", "smoke", "--backend", "cpu", "--db", db,
+        env={"COLUMNS": "400"},
+    )  # fmt: skip
+    assert benched.exit_code == 0, (benched.stderr, benched.exception)
+    for result in (shown, benched):
+        text = result.stdout + result.stderr
+        assert "[/] [link=https://evil]x[/link]" in text
+        assert "\x1b" not in text
+        no_annotation_lines(text)
+
+
 # -- secrets ----------------------------------------------------------------------------------------
 
 SECRETS = {
