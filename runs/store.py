@@ -16,12 +16,12 @@ import json
 import math
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,9 +47,13 @@ if TYPE_CHECKING:
     from kernelwright.verifier.verdict import Verdict
 
 Pick = Literal["latest", "best"]
+P = ParamSpec("P")
+R = TypeVar("R")
 EXPORT_FORMAT = "kernelwright.results/1"
 # The key of ``runs.options`` that names the process writing the run (see ``writer_identity``).
 WRITER_KEY = "writer"
+# Linux's largest pid (pid_max can be at most 2**22); a stored pid beyond it is no process.
+PID_MAX = 1 << 22
 
 
 def finite(value: Any) -> Any:
@@ -122,7 +126,7 @@ def writer_alive(writer: dict[str, Any] | None) -> bool | None:
     if writer.get("boot_id") != me["boot_id"] or writer.get("pid_ns") != me["pid_ns"]:
         return None
     pid, start = writer.get("pid"), writer.get("start")
-    if type(pid) is not int or pid <= 0 or type(start) is not int:
+    if type(pid) is not int or not 0 < pid <= PID_MAX or type(start) is not int:
         return None
     now = _process_start(pid)
     if now is not None:
@@ -141,7 +145,13 @@ def _same_writer(writer: Any, other: dict[str, Any]) -> bool:
     return isinstance(writer, dict) and all(writer.get(k) == other[k] for k in keys)
 
 
-def _write_afresh(folder: Path, name: str, chunks: Iterable[str]) -> Path:
+def write_file_afresh(path: Path | str, text: str) -> Path:
+    """``write_afresh`` for one path: a report or an export named by the user."""
+    path = Path(path)
+    return write_afresh(path.parent, path.name, [text])
+
+
+def write_afresh(folder: Path, name: str, chunks: Iterable[str]) -> Path:
     """Write ``folder/name`` as a new file renamed over the name: a link there is replaced, not
     followed, and a failed write leaves neither a partial file nor a temporary one behind."""
     path = folder / name
@@ -301,6 +311,21 @@ def _pick(candidates: list[tuple[int, bool, float | None]], pick: Pick) -> int:
     return max(c[0] for c in candidates)
 
 
+def _malformed_is_store_error(read: Callable[P, R]) -> Callable[P, R]:
+    """A read that meets a row no kernelwright wrote (a date that is no date, a count that is
+    text) raises one ``StoreError`` line instead of a traceback."""
+
+    @functools.wraps(read)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return read(*args, **kwargs)
+        except (ValueError, TypeError, OverflowError, KeyError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"the run store holds a malformed row: {reason[:200]}") from None
+
+    return checked
+
+
 class Store:
     """A connection to the run store; opening it applies any pending migrations."""
 
@@ -436,10 +461,13 @@ class Store:
             run.status = status
             run.finished = utcnow()
 
-    def resume_run(self, run_id: int) -> set[str]:
+    def resume_run(self, run_id: int, eval_options: dict[str, Any] | None = None) -> set[str]:
         """Reopen a run: abandon evaluations a killed process left running; return the done tasks.
 
-        Refuses a run that another live process on this machine is still writing.
+        Refuses a run that another live process on this machine is still writing. With
+        ``eval_options`` (the options the rest of the run is evaluated with), a run that recorded
+        others keeps them under ``eval_before`` and records these, so that the run says how its
+        later evaluations were checked.
         """
         me = writer_identity()
         with self._transaction() as session:
@@ -452,6 +480,11 @@ class Store:
                     "machine: let it finish or stop it first"
                 )
             options[WRITER_KEY] = me
+            if eval_options is not None and options.get("eval") != eval_options:
+                before = options.get("eval_before")
+                before = before if isinstance(before, list) else []
+                options["eval_before"] = [*before, options.get("eval")]
+                options["eval"] = finite(dict(eval_options))
             run.options = options
             run.status = "running"
             run.finished = None
@@ -514,6 +547,7 @@ class Store:
             )
             return set(rows)
 
+    @_malformed_is_store_error
     def list_runs(self, run_ids: Iterable[int] | None = None) -> list[RunInfo]:
         """Runs (all, or those named) in creation order, with task, correctness and cost counts."""
         done = Evaluation.state == "done"
@@ -565,20 +599,20 @@ class Store:
             status = "interrupted"
         return RunInfo(
             id=run.id,
-            label=run.label,
-            suite=run.suite,
-            backend=run.backend,
-            model=run.model,
-            strategy=run.strategy,
-            status=status,
+            label=_text(run.label),
+            suite=_text(run.suite),
+            backend=_text(run.backend),
+            model=_optional_text(run.model),
+            strategy=_optional_text(run.strategy),
+            status=_text(status),
             created=run.created,
             finished=run.finished,
             options=options,
             tasks=row.tasks or 0,
             correct=row.correct or 0,
             evaluations=row.evaluations or 0,
-            cost_usd=row.cost,
-            last_activity=last,
+            cost_usd=_figure(row.cost),
+            last_activity=last if isinstance(last, datetime) else None,
             writer=writer,
         )
 
@@ -589,6 +623,7 @@ class Store:
             raise StoreError(f"no run {run_id} in the run store {redact(self.url)}")
         return runs[0]
 
+    @_malformed_is_store_error
     def run_results(self, run_id: int, pick: Pick = "latest") -> list[TaskResult]:
         """One done evaluation per task, sorted by task id: the latest, or the fastest correct."""
         with self._sessions() as session:
@@ -600,7 +635,7 @@ class Store:
             ).all()
             by_task: dict[str, list[tuple[int, bool, float | None]]] = {}
             for task_id, eval_id, correct, speedup in done:
-                by_task.setdefault(task_id, []).append((eval_id, correct, speedup))
+                by_task.setdefault(task_id, []).append((eval_id, correct is True, _figure(speedup)))
             chosen = [_pick(evals, pick) for evals in by_task.values()]
             rows = session.execute(
                 select(Evaluation, Candidate.source)
@@ -653,7 +688,7 @@ class Store:
             for result in results
         )
         target = Path(path)
-        _write_afresh(target.parent, target.name, lines)
+        write_afresh(target.parent, target.name, lines)
         return len(results)
 
     def export_sources(self, run_id: int, folder: Path | str, pick: Pick = "best") -> list[Path]:
@@ -676,29 +711,85 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create {target}: {exc.strerror or exc}") from None
         return [
-            _write_afresh(target, name, [result.source])
+            write_afresh(target, name, [result.source])
             for name, result in zip(names, results, strict=True)
         ]
 
 
-def _task_result(evaluation: Evaluation, source: str) -> TaskResult:
-    record = dict(evaluation.verdict or {})
-    category = evaluation.category or (record.get("extra") or {}).get("category")
+# -- what a read hands on: stored values of the shapes the readers expect ----------------------
+# A shared store may have been written by anything; every value a report or a comparison reads
+# is brought to its type here (or dropped), so that no renderer meets a list where it expects a
+# mapping, or an infinity where it expects a time.
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None or value == "" else _text(value)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _figure(value: Any) -> float | None:
+    """A finite float, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+# The parts of a verdict record that readers index into, and the type each must have.
+_RECORD_MAPPINGS = ("timing", "speedup", "correctness", "extra")
+_RECORD_LISTS = ("flags", "violations")
+
+
+def clean_record(value: Any) -> dict[str, Any]:
+    """A stored verdict record with the parts readers index into of the right type."""
+    record = _mapping(value)
+    for key in _RECORD_MAPPINGS:
+        if key in record and not isinstance(record[key], dict):
+            record[key] = {}
+    for key in _RECORD_LISTS:
+        if key in record:
+            items = record[key] if isinstance(record[key], list) else []
+            record[key] = [item for item in items if isinstance(item, dict)]
+    for key in ("status", "log", "task", "backend", "device"):
+        if key in record and not isinstance(record[key], str):
+            record[key] = _text(record[key])
+    timing = record.get("timing")
+    if timing and not isinstance(timing.get("samples", []), list):
+        record["timing"] = {**timing, "samples": []}
+    return record
+
+
+def _task_result(evaluation: Evaluation, source: Any) -> TaskResult:
+    record = clean_record(evaluation.verdict)
+    category = _optional_text(evaluation.category) or _optional_text(
+        (record.get("extra") or {}).get("category")
+    )
+    environment = evaluation.environment
     return TaskResult(
         run_id=evaluation.run_id,
-        task_id=evaluation.task_id,
+        task_id=_text(evaluation.task_id),
         evaluation_id=evaluation.id,
         candidate_id=evaluation.candidate_id,
-        status=evaluation.status or "infra_error",
-        correct=evaluation.correct,
+        status=_optional_text(evaluation.status) or "infra_error",
+        correct=evaluation.correct is True,
         record=record,
-        source=source,
+        source=_text(source),
         category=category,
-        speedup_eager=evaluation.speedup_eager,
-        speedup_compile=evaluation.speedup_compile,
-        candidate_ms=evaluation.candidate_ms,
-        eager_ms=evaluation.eager_ms,
-        environment=evaluation.environment,
+        speedup_eager=_figure(evaluation.speedup_eager),
+        speedup_compile=_figure(evaluation.speedup_compile),
+        candidate_ms=_figure(evaluation.candidate_ms),
+        eager_ms=_figure(evaluation.eager_ms),
+        environment=_mapping(environment) if isinstance(environment, dict) else None,
         started=evaluation.started,
         finished=evaluation.finished,
     )
@@ -717,6 +808,9 @@ def read_jsonl(path: Path | str) -> list[TaskResult]:
         try:
             data = json.loads(line)
             results.append(TaskResult.from_json(data))
-        except (ValueError, TypeError) as exc:
-            raise StoreError(f"{path}:{number}: not a kernelwright results line ({exc})") from None
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise StoreError(
+                f"{path}:{number}: not a kernelwright results line ({reason})"
+            ) from None
     return results
