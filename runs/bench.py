@@ -461,7 +461,7 @@ def run_bench(
         changed = differing_options(recorded, options)
         if changed:
             _warn(progress, run_id, f"resuming with your settings: {', '.join(changed)}")
-        done = store.resume_run(run_id)
+        done = store.resume_run(run_id, recorded_options(options))
     if plan.unmatched:
         _warn(
             progress,
@@ -541,12 +541,17 @@ def run_summary(
     run = store.get_run(run_id)
     results = {r.task_id: r for r in store.run_results(run_id, "latest")}
     rows = [SummaryRow.of(result) for result in results.values()]
-    pending = [t for t in run.options.get("planned") or [] if t not in results]
+    pending = [t for t in _names(run.options.get("planned")) if t not in results]
     rows += [SummaryRow(task_id=t, status="pending", reason="not evaluated yet") for t in pending]
-    missing = [t for t in run.options.get("missing") or [] if t not in results]
+    missing = [t for t in _names(run.options.get("missing")) if t not in results]
     rows += [SummaryRow(task_id=t, status="missing", reason="no candidate file") for t in missing]
-    unmatched = list(run.options.get("unmatched") or [])
+    unmatched = _names(run.options.get("unmatched"))
     return rows, missing, unmatched, results
+
+
+def _names(value: Any) -> list[str]:
+    """A stored list of task ids or file names; whatever else a store holds there is dropped."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
 
 __all__ = [

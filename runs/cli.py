@@ -19,7 +19,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -41,8 +40,8 @@ from kernelwright.runs.bench import (
     run_summary,
 )
 from kernelwright.runs.database import StoreError, redact
-from kernelwright.runs.store import Store
-from kernelwright.textsafe import term, visible
+from kernelwright.runs.store import Store, write_file_afresh
+from kernelwright.textsafe import term, term_line, visible
 
 EXIT_USAGE = 2
 EXIT_INFRA = 3
@@ -106,7 +105,7 @@ def _db_url(db: str | None, code: int) -> str | None:
 @contextmanager
 def open_store(db: str | None, code: int = EXIT_USAGE) -> Iterator[Store]:
     """The run store, with every store failure turned into one line and exit ``code``."""
-    url = _db_url(db, code)
+    url = _db_url(db, EXIT_USAGE)  # a bad setting is bad usage whatever the command
     try:
         store = Store(url)
     except StoreError as exc:
@@ -165,7 +164,7 @@ STATUS_STYLE = {
 
 def summary_table(title: str, rows: list[SummaryRow]) -> Table:
     """Per task: status, candidate time, speedups over eager and torch.compile, and the reason."""
-    table = Table(title=term(title), title_justify="left")
+    table = Table(title=term_line(title), title_justify="left")
     table.add_column("task", no_wrap=True, overflow="ellipsis", max_width=40)
     table.add_column("status", no_wrap=True)
     for name in ("candidate ms", "vs eager", "vs compile"):
@@ -210,7 +209,7 @@ class BenchProgress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             console=out,
             disable=not enabled,
             transient=False,
@@ -238,8 +237,8 @@ class BenchProgress:
                 self.running.remove(event.task_id)
             self.bar.update(self.task_id, completed=event.completed)
         shown = ", ".join(t.rsplit("/", 1)[-1] for t in self.running)
-        # The description column is rendered as markup: escape it, and keep it on one line.
-        self.bar.update(self.task_id, description=escape(visible(shown)))
+        # Task names on one line; the column renders them without markup.
+        self.bar.update(self.task_id, description=visible(shown))
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -546,9 +545,9 @@ def leaderboard_cmd(
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
+        write_file_afresh(output, text)
+    except StoreError as exc:
+        fail(str(exc))
     err.print(term(f"wrote the {fmt} leaderboard of {len(board.rows)} groups to {output}"))
 
 
@@ -587,11 +586,17 @@ def _match_task_ids(overrides: dict[str, float], task_ids: set[str]) -> dict[str
     return matched
 
 
+def _finite(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def _finite_list(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
-        for v in value
-    )
+    return isinstance(value, list) and all(v is None or _finite(v) for v in value)
 
 
 def _record_problem(record: Any) -> str | None:
@@ -616,6 +621,8 @@ def _record_problem(record: Any) -> str | None:
 
 
 def _checked_records(records: dict[Any, Any], name: str) -> dict[str, dict[str, Any]]:
+    if not records:
+        fail(f"{name} holds no results to compare")
     for task_id, record in records.items():
         if not isinstance(task_id, str) or not task_id:
             fail(f"{name}: a result without a task id")
@@ -632,8 +639,9 @@ def _records_from_jsonl(path: Path) -> dict[str, dict[str, Any]]:
         return _checked_records(records_from_jsonl(path), path.name)
     except StoreError as exc:
         fail(str(exc))
-    except (TypeError, ValueError, AttributeError) as exc:
-        fail(f"{path}: not a kernelwright results file ({type(exc).__name__}: {exc})")
+    except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else ""
+        fail(f"{path}: not a kernelwright results file ({type(exc).__name__}: {reason})")
 
 
 def _jsonl_run_facts(path: Path) -> dict[str, Any]:
@@ -733,7 +741,7 @@ def _against(
 
 
 def _regress_table(result: Any) -> Table:
-    table = Table(title=term(f"{result.candidate_name} against {result.baseline_name}"))
+    table = Table(title=term_line(f"{result.candidate_name} against {result.baseline_name}"))
     for name in ("task", "outcome", "baseline ms", "candidate ms", "ratio", "p", "reason"):
         table.add_column(
             name, justify="right" if name in ("baseline ms", "candidate ms") else "left"
@@ -796,13 +804,41 @@ def regress(
 
     Exit 0 clean, 1 slower, 4 newly broken, 5 not comparable; 2 bad usage, 3 infrastructure.
     """
+    try:
+        _regress(
+            baseline, against, suite, backend, use_recorded, threshold, threshold_for or [],
+            junit, markdown, jobs, db, as_json,
+        )  # fmt: skip
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
+    except Exception as exc:
+        # A traceback exits 1, which a CI job reads as "slower": whatever went wrong is one line
+        # and exit 3, the status of a check that could not be made.
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        fail(f"regress failed: {type(exc).__name__}: {reason[:300]}", EXIT_INFRA)
+
+
+def _regress(
+    baseline: str,
+    against: str,
+    suite: str | None,
+    backend: str | None,
+    use_recorded: bool,
+    threshold: float,
+    threshold_for: list[str],
+    junit: Path | None,
+    markdown: Path | None,
+    jobs: int,
+    db: str | None,
+    as_json: bool,
+) -> None:
     from kernelwright.runs.regress import compare, render_markdown, write_junit
 
     if not math.isfinite(threshold) or threshold < 1.0:
         fail("--threshold must be at least 1.0 (1.10 means 10% slower)")
     if jobs < 1:
         fail("-j/--jobs must be at least 1")
-    overrides = _parse_threshold_overrides(threshold_for or [])
+    overrides = _parse_threshold_overrides(threshold_for)
     with open_store(db, EXIT_INFRA) as store:
         base_records, facts, base_name = _baseline(store, baseline)
         cand_records, cand_name = _against(
@@ -821,9 +857,9 @@ def regress(
         if junit is not None:
             write_junit(result, junit)
         if markdown is not None:
-            markdown.write_text(render_markdown(result), encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write a report: {exc}")
+            write_file_afresh(markdown, render_markdown(result))
+    except StoreError as exc:
+        fail(str(exc))
     if as_json:
         print_json(result.to_json())
     else:

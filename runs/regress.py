@@ -28,7 +28,7 @@ from typing import Any
 from scipy.stats import mannwhitneyu
 
 from kernelwright.backends.environment import comparable
-from kernelwright.runs.store import Store, TaskResult, read_jsonl
+from kernelwright.runs.store import Store, TaskResult, read_jsonl, write_file_afresh
 from kernelwright.textsafe import markdown, xml_text
 
 DEFAULT_THRESHOLD = 1.10
@@ -296,7 +296,9 @@ def write_junit(result: RegressResult, path: Path | str) -> None:
     root = ET.Element("testsuites", name="kernelwright regress")
     root.append(suite)
     ET.indent(root)
-    ET.ElementTree(root).write(str(path), encoding="utf-8", xml_declaration=True)
+    text = ET.tostring(root, encoding="utf-8", xml_declaration=True).decode("utf-8")
+    # A link planted where the report goes is replaced, never written through.
+    write_file_afresh(path, text + "\n")
 
 
 def _junit_detail(row: TaskComparison) -> str:
