@@ -19,7 +19,7 @@ from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_su
 from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.config import ConfigError, Settings, load_settings
 from kernelwright.runs.cli import register as register_run_commands
-from kernelwright.textsafe import term
+from kernelwright.textsafe import term, term_line, visible
 from kernelwright.verifier import EvalOptions, Verdict, evaluate
 from kernelwright.verifier.sandbox import (
     SandboxError,
@@ -182,7 +182,9 @@ def tasks_show(
     )
     from rich.syntax import Syntax
 
-    out.print(Syntax(task.source, "python", line_numbers=True))
+    # A task file may come from anywhere: its control characters are shown, not sent.
+    source = "\n".join(visible(line, keep="\t") for line in task.source.split("\n"))
+    out.print(Syntax(source, "python", line_numbers=True))
 
 
 @tasks_app.command("lint")
@@ -345,7 +347,7 @@ def render_verdict(v: Verdict) -> None:
         "incorrect": "red",
         "rejected": "magenta",
     }.get(v.status, "yellow")
-    table = Table(show_header=False, title=term(f"{v.task} on {v.backend}"))
+    table = Table(show_header=False, title=term_line(f"{v.task} on {v.backend}"))
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     table.add_row("status", term(v.status, color))

@@ -117,12 +117,26 @@ def _whole(given: _Given) -> int:
     raise _Unfit
 
 
-def _at_least(minimum: float, parse: Callable[[_Given], Any]) -> Callable[[_Given], Any]:
+def _at_least(
+    minimum: float, parse: Callable[[_Given], Any], maximum: float = math.inf
+) -> Callable[[_Given], Any]:
     def check(given: _Given) -> Any:
         value = parse(given)
-        if value < minimum:
+        if not minimum <= value <= maximum:
             raise _Unfit
         return value
+
+    return check
+
+
+def _up_to(maximum: float) -> Callable[[_Given], float]:
+    """A positive number no larger than ``maximum`` (a value past it is surely a mistake)."""
+
+    def check(given: _Given) -> float:
+        number = _positive(given)
+        if number > maximum:
+            raise _Unfit
+        return number
 
     return check
 
@@ -218,15 +232,17 @@ _RULES: dict[str, _Rule] = {
     "cache_dir": _Rule(_folder, "a folder path"),
     "db": _Rule(_database, "a database URL (sqlite:///PATH, postgresql://...) or a SQLite file"),
     "sandbox": _Rule(_sandbox, f"one of {', '.join(SANDBOX_LEVELS)}"),
-    "timeout": _Rule(_positive, "a positive number of seconds"),
-    "warmup_ms": _Rule(_at_least(0, _number), "a number of milliseconds >= 0"),
-    "rep_ms": _Rule(_positive, "a positive number of milliseconds"),
-    "trials": _Rule(_at_least(1, _whole), "a whole number >= 1"),
-    "sampled_configs": _Rule(_at_least(0, _whole), "a whole number >= 0"),
+    "timeout": _Rule(_up_to(7 * 86400), "a positive number of seconds, at most a week"),
+    "warmup_ms": _Rule(_at_least(0, _number, 3_600_000), "a number of milliseconds, 0 to an hour"),
+    "rep_ms": _Rule(_up_to(3_600_000), "a positive number of milliseconds, at most an hour"),
+    "trials": _Rule(_at_least(1, _whole, 1000), "a whole number from 1 to 1000"),
+    "sampled_configs": _Rule(_at_least(0, _whole, 1000), "a whole number from 0 to 1000"),
     "compile_baseline": _Rule(
         _boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"
     ),
-    "timing_threads": _Rule(_at_least(0, _whole), "a whole number >= 0 (0: all CPUs but one)"),
+    "timing_threads": _Rule(
+        _at_least(0, _whole, 65536), "a whole number from 0 to 65536 (0: all CPUs but one)"
+    ),
 }
 
 

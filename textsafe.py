@@ -31,20 +31,32 @@ def _escape_char(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def visible(value: object) -> str:
+def visible(value: object, keep: str = "") -> str:
     """``value`` as one line of plain text, every control or format character written out as an
     escape (``\\x1b``, ``\\n``, ``\\u202e``), so that it cannot move the cursor, start a line or
-    reorder what follows."""
+    reorder what follows. Characters in ``keep`` (a tab in source code) stay as they are."""
     text = value if isinstance(value, str) else str(value)
     if text.isascii() and text.isprintable():
         return text
-    return "".join(_escape_char(c) if unicodedata.category(c) in _INVISIBLE else c for c in text)
+    return "".join(
+        _escape_char(c) if unicodedata.category(c) in _INVISIBLE and c not in keep else c
+        for c in text
+    )
 
 
 def term(value: object, style: str = "") -> Text:
     """Data for a rich console or table: a ``Text`` (never parsed for markup or emoji codes)
     holding ``visible(value)``."""
     return Text(visible(value), style=style)
+
+
+def term_line(value: object, style: str = "") -> Text:
+    """``term`` for a title or a heading: never wrapped (a wrapped line could start with data
+    that a CI runner reads as a command), cut with an ellipsis where it is too wide."""
+    text = term(value, style)
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    return text
 
 
 def term_join(*parts: str | tuple[object, str] | Text) -> Text:
@@ -128,4 +140,4 @@ def xml_text(value: object, one_line: bool = True) -> str:
     return "".join(c if _xml_allowed(c) else _escape_char(c) for c in text)
 
 
-__all__ = ["csv_cell", "markdown", "term", "term_join", "visible", "xml_text"]
+__all__ = ["csv_cell", "markdown", "term", "term_join", "term_line", "visible", "xml_text"]

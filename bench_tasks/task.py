@@ -237,11 +237,14 @@ def load_task(
 
 def suite_dir(suite: str) -> Path:
     """The folder of a shipped suite id, or the folder itself when ``suite`` is a path."""
+    # A shipped id wins over a folder of the same name in the working directory: a suite name
+    # read from a store must not pick up whatever folder happens to be there (``./smoke`` names
+    # the folder).
+    if suite in list_suites():
+        return SUITES_DIR / suite
     candidate = Path(suite)
     if candidate.is_dir():
         return candidate.resolve()
-    if suite in list_suites():
-        return SUITES_DIR / suite
     known = ", ".join(list_suites()) or "none"
     raise TaskError(
         f"unknown suite {suite!r} (shipped suites: {known}; or pass a folder of task files)"

@@ -68,6 +68,10 @@ BAD = {
     "rep_ms string": Bad("rep_ms", 'rep_ms = "20"'),
     # Values out of range.
     "trials zero": Bad("trials", "trials = 0"),
+    "trials huge": Bad("trials", "trials = 100000000000000000000000"),
+    "timing_threads huge": Bad("timing_threads", "timing_threads = 100000000000000000000"),
+    "timeout past a week": Bad("timeout", "timeout = 1e9"),
+    "rep_ms past an hour": Bad("rep_ms", "rep_ms = 1e12"),
     "timeout negative": Bad("timeout", "timeout = -5"),
     "timeout zero": Bad("timeout", "timeout = 0"),
     "warmup_ms negative": Bad("warmup_ms", "warmup_ms = -1"),

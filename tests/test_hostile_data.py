@@ -305,6 +305,11 @@ SECRETS = {
     "GITHUB_TOKEN": "ghp_kwsecret_token",
     "DATABASE_URL": "postgresql://ci:kwsecret-pw@db.internal/kernels",
     "MY_SERVICE": "https://bot:kwsecret-inline@example.invalid/x",
+    "MYSQL_PWD": "kwsecret-mysql",
+    "DB_PASS": "kwsecret-db-pass",
+    "GH_PAT": "kwsecret-pat",
+    "CI_JOB_JWT": "kwsecret-jwt",
+    "GPG_PASSPHRASE": "kwsecret-gpg",
 }
 # Reads every place a kernel in the parent's process tree could find them, and raises with what
 # it found (the log is stored): its own environment, and /proc/<pid>/environ and cmdline of its
@@ -421,7 +426,13 @@ environ = open("/proc/self/environ", "rb").read()
 cmdline = open("/proc/self/cmdline", "rb").read()
 # The process itself keeps every value; /proc shows none of them.
 kept = os.environ["OPENAI_API_KEY"] + os.environ["DATABASE_URL"] + " ".join(sys.argv)
-print(b"kwsecret" in environ, b"kwsecret" in cmdline, kept.count("kwsecret"), b"PATH=" in environ)
+# Libraries that call getenv() (libpq's PGPASSWORD) still find them.
+import ctypes
+libc = ctypes.CDLL(None)
+libc.getenv.restype = ctypes.c_char_p
+seen = libc.getenv(b"DB_PASS")
+print(b"kwsecret" in environ, b"kwsecret" in cmdline, kept.count("kwsecret"), b"PATH=" in environ,
+      seen == os.environ["DB_PASS"].encode())
 """
 
 
@@ -432,4 +443,166 @@ def test_withdrawn_secrets_leave_proc_but_not_the_process(tmp_path: Path) -> Non
     argv = [sys.executable, str(script), "--db", "postgresql://kw:kwsecret-arg@db/kw"]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False", "3", "True"]
+    assert done.stdout.split() == ["False", "False", "3", "True", "True"]
+
+
+# -- what the review of the first version found -------------------------------------------------
+
+
+def test_a_stored_suite_name_is_never_a_folder_of_the_working_directory(
+    isolated: Path, db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = isolated / "imported"
+    candidates(isolated / "cwd" / "smoke", **{"relu.py": f"open({str(marker)!r}, 'w')\n"})
+    monkeypatch.chdir(isolated / "cwd")
+    with Store(db) as store:
+        baseline = store.create_run("base", "smoke", "cpu", options={"eval": {}})
+        candidate = store.add_candidate(baseline, "smoke/relu", "x = 1\n", "cpu")
+        evaluation = store.begin_evaluation(baseline, candidate, "smoke/relu")
+        store.finish_evaluation(evaluation, make_record("smoke/relu"))
+        store.finish_run(baseline)
+    folder = candidates(isolated / "kernels", **{"relu.py": FAILS_AT_ONCE})
+    result = cli("regress", "--db", db, "--baseline", str(baseline), "--against", str(folder))
+    assert result.exit_code == 4, (result.stderr, result.exception)  # the shipped task, broken
+    assert not marker.exists()
+    # ``./smoke`` is how a user names that folder.
+    from kernelwright.bench_tasks import suite_dir
+
+    assert suite_dir("./smoke") == (isolated / "cwd" / "smoke").resolve()
+
+
+def _sql(db: str, *statements: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+MALFORMED_ROWS = [
+    "UPDATE evaluations SET verdict = '[1, 2]'",
+    "UPDATE evaluations SET verdict = '\"text\"'",
+    'UPDATE evaluations SET verdict = \'{"extra": [1], "timing": "x", "flags": 3}\'',
+    "UPDATE evaluations SET environment = '\"a string\"', category = 5",
+    "UPDATE evaluations SET speedup_eager = 'fast', candidate_ms = 'x', eager_ms = 1e999",
+    "UPDATE runs SET options = '[1]'",
+    'UPDATE runs SET options = \'{"planned": 3, "missing": [[1]], "unmatched": [2]}\'',
+    "UPDATE runs SET label = X'00ff', model = 7, status = 'running'",
+    # A writer on this very boot and pid namespace, with a pid no process can have.
+    "UPDATE runs SET status = 'running', options = "
+    '\'{"writer": {"pid": 1180591620717411303424, "start": 1, "boot_id": "BOOT", "pid_ns": NS}}\'',
+    "UPDATE runs SET created = 'not a date'",
+    "UPDATE runs SET options = 'not json'",
+]
+
+
+@pytest.mark.parametrize("statement", MALFORMED_ROWS)
+def test_malformed_rows_give_one_line_never_a_traceback(
+    isolated: Path, db: str, statement: str
+) -> None:
+    with Store(db) as store:
+        run_id = store.create_run("shared", "smoke", "cpu")
+        candidate = store.add_candidate(run_id, "smoke/relu", "x = 1\n", "cpu")
+        evaluation = store.begin_evaluation(run_id, candidate, "smoke/relu", "activation")
+        store.finish_evaluation(evaluation, make_record("smoke/relu"))
+        store.finish_run(run_id)
+        other = store.create_run("other", "smoke", "cpu")
+        store.finish_run(other)
+    boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    pid_ns = os.stat("/proc/self/ns/pid").st_ino
+    _sql(db, statement.replace("BOOT", boot_id).replace("NS", str(pid_ns)))
+    commands = [
+        ["runs", "list"], ["runs", "list", "--json"], ["runs", "show", "1"],
+        ["runs", "show", "1", "--json"], ["runs", "export", "1", "-o", str(isolated / "o.jsonl")],
+        ["leaderboard"], ["leaderboard", "--format", "md"], ["leaderboard", "--format", "csv"],
+        ["leaderboard", "--format", "json"], ["leaderboard", "--format", "html"],
+        ["regress", "--baseline", "1", "--against", "1"],
+    ]  # fmt: skip
+    for args in commands:
+        result = cli(*args, "--db", db)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args,
+            repr(result.exception),
+        )
+        if result.exit_code not in (0, 4, 5):
+            assert result.exit_code in (2, 3), (args, result.exit_code)
+            error_line(result)
+
+
+def test_regress_exits_2_on_bad_settings_and_writes_no_report_through_a_link(
+    isolated: Path, db: str
+) -> None:
+    for bad in ("notascheme://x", "postgresql://u:pw@h:notaport/d"):
+        result = cli("regress", "--db", bad, "--baseline", "1", "--against", "2")
+        assert result.exit_code == 2 and "pw" not in error_line(result), bad
+    with Store(db) as store:
+        run_id = store.create_run("base", "smoke", "cpu")
+        candidate = store.add_candidate(run_id, "smoke/relu", "x = 1\n", "cpu")
+        evaluation = store.begin_evaluation(run_id, candidate, "smoke/relu")
+        store.finish_evaluation(evaluation, make_record("smoke/relu"))
+        store.finish_run(run_id)
+    target = isolated / "precious"
+    target.write_text("keep me")
+    links = {name: isolated / name for name in ("r.xml", "r.md", "board.md")}
+    for link in links.values():
+        link.symlink_to(target)
+    result = cli(
+        "regress", "--db", db, "--baseline", "1", "--against", "1",
+        "--junit", str(links["r.xml"]), "--markdown", str(links["r.md"]),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    board = cli("leaderboard", "--db", db, "--format", "md", "-o", str(links["board.md"]))
+    assert board.exit_code == 0, board.stderr
+    assert target.read_text() == "keep me"
+    assert all(not link.is_symlink() and link.stat().st_size > 0 for link in links.values())
+    empty = isolated / "empty.jsonl"
+    empty.write_text("\n")
+    result = cli("regress", "--db", db, "--baseline", str(empty), "--against", "1")
+    assert result.exit_code == 2 and "no results" in error_line(result)
+
+
+def test_a_long_label_never_wraps_onto_a_line_of_its_own(isolated: Path, db: str) -> None:
+    with Store(db) as store:
+        run_id = store.create_run("x" * 150 + " ::warning::pwned", "smoke", "cpu")
+        store.finish_run(run_id)
+    for columns in ("60", "160"):
+        shown = cli("runs", "show", str(run_id), "--db", db, env={"COLUMNS": columns})
+        assert shown.exit_code == 0, shown.stderr
+        no_annotation_lines(shown.stdout, shown.stderr)
+
+
+def test_a_resume_records_the_options_it_used(isolated: Path, db: str) -> None:
+    from kernelwright.runs.bench import recorded_options
+    from kernelwright.verifier import EvalOptions
+
+    mine = recorded_options(EvalOptions(cache_dir=isolated / "cache"))
+    with Store(db) as store:
+        run_id = store.create_run("r", "smoke", "cpu", options={"eval": {**mine, "trials": 5}})
+        store.finish_run(run_id, "interrupted")
+        store.resume_run(run_id, mine)
+        options = store.get_run(run_id).options
+    assert options["eval"] == mine and options["eval_before"] == [{**mine, "trials": 5}]
+
+
+def test_tasks_show_sends_no_escape_sequence_from_a_task_file(isolated: Path) -> None:
+    task = isolated / "title.py"
+    task.write_text(
+        (ROOT / "bench_tasks" / "suites" / "smoke" / "relu.py").read_text()
+        + "\n# \x1b]0;pwned\x07 \x1b[2J\n"
+    )
+    shown = cli("tasks", "show", str(task), env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.stderr
+    assert "\x1b" not in shown.stdout and "\\x1b]0;pwned" in shown.stdout
+
+
+def test_a_planted_writer_cannot_take_the_listing_down(isolated: Path, db: str) -> None:
+    with Store(db) as store:
+        run_id = store.create_run("shared", "smoke", "cpu")
+    boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    pid_ns = os.stat("/proc/self/ns/pid").st_ino
+    writer = {"pid": 2**70, "start": 1, "boot_id": boot_id, "pid_ns": pid_ns}
+    _sql(db, f"UPDATE runs SET options = '{json.dumps({'writer': writer})}'")
+    listed = cli("runs", "list", "--db", db, "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert [run["status"] for run in json.loads(listed.stdout)] == ["running"]
+    assert run_id == 1

@@ -9,8 +9,9 @@ Two ways lead from a child to the parent's secrets, and both are closed here:
   same user, which is what a child at the ``process`` level is. ``withdraw_from_proc`` writes
   zeros over every secret-looking value in that block and over the password of any URL in the
   arguments. Python's ``os.environ`` and ``sys.argv`` are copies made at start-up and keep their
-  values, so the parent itself loses nothing; programs it starts without an explicit
-  environment see those variables empty.
+  values, and each withdrawn variable is set again in the C library's environment (a fresh copy
+  on the heap, which ``/proc`` does not show), so that libpq's ``PGPASSWORD`` and the like still
+  work: the parent itself loses nothing.
 
 A child at the ``process`` level that runs as root can still read the parent's memory; only the
 ``bwrap`` and ``docker`` levels (own pid namespace, own user) put it out of reach.
@@ -37,11 +38,12 @@ PASSTHROUGH = (
     "OMP_NUM_THREADS",
 )
 
-# Names that hold credentials by convention (OPENAI_API_KEY, GITHUB_TOKEN, PGPASSWORD,
-# AWS_SECRET_ACCESS_KEY, DOCKER_AUTH_CONFIG, ...) and the store's own URL.
+# Names that hold credentials by convention (OPENAI_API_KEY, GITHUB_TOKEN, PGPASSWORD, MYSQL_PWD,
+# DB_PASS, GH_PAT, CI_JOB_JWT, AWS_SECRET_ACCESS_KEY, DOCKER_AUTH_CONFIG, ...) and the store's
+# own URL.
 _SECRET_NAME = re.compile(
-    r"KEY|TOKEN|SECRET|PASSW|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|DSN|"
-    r"DATABASE_URL|^KERNELWRIGHT_DB$",
+    r"KEY|TOKEN|SECRET|PASS|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|DSN|JWT|"
+    r"_PWD$|(^|_)PAT$|DATABASE_URL|^KERNELWRIGHT_DB$",
     re.IGNORECASE,
 )
 # ``scheme://user:password@host``: a URL that carries a password, under any name.
@@ -96,20 +98,18 @@ def _scrub(start: int, end: int, shown: str, spans: list[tuple[int, int]]) -> in
     return sum(high - low for low, high in spans)
 
 
-def _environ_spans(block: bytes) -> list[tuple[int, int]]:
-    spans = []
+def _environ_spans(block: bytes) -> tuple[list[tuple[int, int]], list[str]]:
+    spans, names = [], []
     offset = 0
     for entry in block.split(b"\0"):
         name, sep, value = entry.partition(b"=")
-        if (
-            sep
-            and value
-            and is_secret(name.decode(errors="replace"), value.decode(errors="replace"))
-        ):
+        text = name.decode(errors="replace")
+        if sep and value and is_secret(text, value.decode(errors="replace")):
             low = offset + len(name) + 1
             spans.append((low, low + len(value)))
+            names.append(text)
         offset += len(entry) + 1
-    return spans
+    return spans, names
 
 
 def _argv_spans(block: bytes) -> list[tuple[int, int]]:
@@ -129,7 +129,12 @@ def withdraw_from_proc() -> int:
         written = 0
         if env_end > env_start and _writable_region(env_start, env_end):
             block = ctypes.string_at(env_start, env_end - env_start)
-            written += _scrub(env_start, env_end, "environ", _environ_spans(block))
+            spans, names = _environ_spans(block)
+            written += _scrub(env_start, env_end, "environ", spans)
+            for name in names:
+                # The C library's copy again (zeroed in place above), for getenv() in libraries.
+                if name in os.environ:
+                    os.putenv(name, os.environ[name])
         if arg_end > arg_start and _writable_region(arg_start, arg_end):
             block = ctypes.string_at(arg_start, arg_end - arg_start)
             written += _scrub(arg_start, arg_end, "cmdline", _argv_spans(block))
