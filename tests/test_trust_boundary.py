@@ -154,7 +154,7 @@ def test_no_input_waits_in_the_child(case: Case, verdicts: Prefetch) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("case", [case("E21-rewrite-samples")])
 def test_rewritten_samples_show_against_the_parents_clock(case: Case, verdicts: Prefetch) -> None:
-    """E21: the samples leave the child 50x too small; the parent's clock around each call,
+    """E21: the samples leave the child 5x too small; the parent's clock around each call,
     against the trusted baseline's own cost per call, shows the time they leave out, twice."""
     verdict = verdicts.verdict(case)
     _rejected(verdict, "timing_forged")
