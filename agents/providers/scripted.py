@@ -1,0 +1,85 @@
+"""``scripted:<file>``: replies read from a JSON file, for tests and offline demos.
+
+The file holds either a list of reply texts, answered in order whatever is asked::
+
+    ["first reply", "second reply"]
+
+or an object whose keys are request tags (``Request.tag``), each with its own list, answered in
+order to the calls with that tag; the key ``"*"`` serves any tag not listed::
+
+    {"coder": ["```python\\n...\\n```"], "judge": ["{\\"critical_issue\\": ...}"], "*": []}
+
+Keying by tag keeps a script deterministic when calls for several tasks or roles overlap. A call
+for which the script has no reply left raises ProviderError. Usage and cost are zero.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from kernelwright.agents.providers.base import Provider, ProviderError, Reply, Request
+
+ANY_TAG = "*"
+
+
+class ScriptedProvider(Provider):
+    """Answers from a script file; ``latency_s`` adds an artificial delay to every reply."""
+
+    name = "scripted"
+
+    def __init__(self, path: str | Path, *, latency_s: float = 0.0) -> None:
+        super().__init__(str(path))
+        self.path = Path(path)
+        self.latency_s = latency_s
+        self._queues = load_script(self.path)
+        self._next = dict.fromkeys(self._queues, 0)
+        self._lock = threading.Lock()
+
+    def complete(self, request: Request) -> Reply:
+        started = time.perf_counter()
+        queue = request.tag if request.tag in self._queues else ANY_TAG
+        with self._lock:
+            replies = self._queues.get(queue, [])
+            index = self._next.get(queue, 0)
+            if index >= len(replies):
+                which = "" if queue == ANY_TAG else f" for tag {queue!r}"
+                raise ProviderError(
+                    f"the script {self.path} has no reply left{which} (it holds {len(replies)})"
+                )
+            self._next[queue] = index + 1
+        if self.latency_s > 0:
+            time.sleep(self.latency_s)
+        return Reply(
+            text=replies[index],
+            prompt_tokens=0,
+            completion_tokens=0,
+            cost_usd=0.0,
+            latency_s=time.perf_counter() - started,
+            raw={"script": str(self.path), "tag": queue, "index": index},
+            provider=self.name,
+            model=request.model or self.model,
+        )
+
+
+def load_script(path: Path) -> dict[str, list[str]]:
+    """The reply queues of a script file, keyed by tag (``"*"`` for a plain list)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProviderError(f"no script file {path}", usage_error=True) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProviderError(f"cannot read the script {path}: {exc}", usage_error=True) from None
+    queues = {ANY_TAG: data} if isinstance(data, list) else data
+    if not isinstance(queues, dict) or not all(
+        isinstance(replies, list) and all(isinstance(text, str) for text in replies)
+        for replies in queues.values()
+    ):
+        raise ProviderError(
+            f"the script {path} must be a JSON list of reply texts, or an object of such lists "
+            "keyed by tag",
+            usage_error=True,
+        )
+    return queues
