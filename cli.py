@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from kernelwright import __version__
-from kernelwright.backends import BACKENDS, UnknownBackend, get_backend
+from kernelwright.backends import BACKENDS, UnknownBackend, get_backend, infer_backend
 from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_suite, resolve_task
 from kernelwright.bench_tasks.task import parse_overrides
-from kernelwright.config import ConfigError, Settings, load_settings
-from kernelwright.runs.cli import register as register_run_commands
+from kernelwright.commands.common import check_sandbox, fail, out, print_json, settings
+from kernelwright.commands.runs import register as register_run_commands
 from kernelwright.textsafe import term, term_line, visible
-from kernelwright.verifier import EvalOptions, Verdict, evaluate
-from kernelwright.verifier.sandbox import (
-    SandboxError,
-    choose_level,
-    process_level_warning,
-)
+from kernelwright.verifier import Verdict, evaluate
 from kernelwright.verifier.secrets_guard import withdraw_from_proc
-from kernelwright.verifier.verdict import EXIT_USAGE
 
 app = typer.Typer(
     help="LLM agents that write GPU kernels, and a sandboxed verifier that proves them.",
@@ -37,30 +29,6 @@ app = typer.Typer(
 tasks_app = typer.Typer(help="List and inspect benchmark tasks.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
 register_run_commands(app)
-
-out = Console()
-err = Console(stderr=True)
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit status 2."""
-
-
-def fail(message: str, code: int = EXIT_USAGE) -> None:
-    err.print(Text.assemble(("error:", "bold red"), " ", term(message)), soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def settings(**flags: Any) -> Settings:
-    try:
-        return load_settings(**flags)
-    except ConfigError as exc:
-        fail(str(exc))
-        raise
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
 
 @app.callback()
@@ -78,7 +46,7 @@ def _main(
 @app.command()
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show which backends work here, the sandbox level, compilers, profilers and GPUs."""
-    from kernelwright.backends.doctor import diagnose
+    from kernelwright.verifier.doctor import diagnose
 
     report = diagnose()
     if as_json:
@@ -240,39 +208,6 @@ def tasks_lint(
 ALLOW_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
-def infer_backend(source: str) -> str:
-    if "triton.jit" in source:
-        return "triton"
-    if "cuda_sources" in source:
-        return "cuda"
-    return "cpu"
-
-
-def eval_options(cfg: Settings, **overrides: Any) -> EvalOptions:
-    return EvalOptions(
-        cache_dir=cfg.cache_dir,
-        timeout=cfg.timeout,
-        sandbox=cfg.sandbox,
-        warmup_ms=cfg.warmup_ms,
-        rep_ms=cfg.rep_ms,
-        trials=cfg.trials,
-        sampled_configs=cfg.sampled_configs,
-        compile_baseline=cfg.compile_baseline,
-        threads=cfg.timing_threads or None,
-        **overrides,
-    )
-
-
-def check_sandbox(level: str, quiet: bool) -> None:
-    try:
-        resolved = choose_level(level)
-    except SandboxError as exc:
-        fail(str(exc), 3)
-        return
-    if resolved == "process" and not quiet:
-        err.print(Text.assemble(("warning:", "yellow"), " ", term(process_level_warning())))
-
-
 @app.command("eval")
 def eval_cmd(
     candidate: Annotated[Path, typer.Argument(help="Python file defining ModelNew.")],
@@ -327,7 +262,7 @@ def eval_cmd(
         return
     cfg = settings(timeout=timeout, sandbox=sandbox)
     check_sandbox(cfg.sandbox, quiet=False)
-    options = eval_options(cfg, compile_only=compile_only, allow=tuple(allow or ()))
+    options = cfg.eval_options(compile_only=compile_only, allow=tuple(allow or ()))
     verdict = evaluate(task, source, name, options)
     if as_json:
         sys.stdout.write(verdict.dumps() + "\n")

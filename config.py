@@ -14,7 +14,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomllib
 
@@ -25,6 +25,9 @@ _TRUE_WORDS = ("1", "true", "yes", "on")
 _FALSE_WORDS = ("0", "false", "no", "off")
 # Longer values are cut in messages: a pasted file in an environment variable is not worth echoing.
 _SHOWN_CHARS = 80
+
+if TYPE_CHECKING:
+    from kernelwright.verifier import EvalOptions
 
 
 class ConfigError(ValueError):
@@ -62,6 +65,23 @@ class Settings:
 
     def with_overrides(self, **values: Any) -> Settings:
         return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    def eval_options(self, **overrides: Any) -> EvalOptions:
+        """The verifier's options for one evaluation under these settings."""
+        from kernelwright.verifier import EvalOptions
+
+        return EvalOptions(
+            cache_dir=self.cache_dir,
+            timeout=self.timeout,
+            sandbox=self.sandbox,
+            warmup_ms=self.warmup_ms,
+            rep_ms=self.rep_ms,
+            trials=self.trials,
+            sampled_configs=self.sampled_configs,
+            compile_baseline=self.compile_baseline,
+            threads=self.timing_threads or None,
+            **overrides,
+        )
 
 
 class _Unfit(Exception):

@@ -30,4 +30,13 @@ def get_backend(name: str) -> Backend:
         ) from None
 
 
-__all__ = ["BACKENDS", "Backend", "BackendStatus", "UnknownBackend", "get_backend"]
+def infer_backend(source: str) -> str:
+    """The backend a candidate's source is written for, when the user names none."""
+    if "triton.jit" in source:
+        return "triton"
+    if "cuda_sources" in source:
+        return "cuda"
+    return "cpu"
+
+
+__all__ = ["BACKENDS", "Backend", "BackendStatus", "UnknownBackend", "get_backend", "infer_backend"]

@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 
 from kernelwright.backends import get_backend
 from kernelwright.bench_tasks import Task
+from kernelwright.commands.runs import register
 from kernelwright.runs import bench as bench_module
 from kernelwright.runs.bench import (
     BenchError,
@@ -37,7 +38,6 @@ from kernelwright.runs.bench import (
     run_bench,
     worker_limit,
 )
-from kernelwright.runs.cli import register
 from kernelwright.runs.store import Store
 from kernelwright.verifier import EvalOptions, Verdict
 

@@ -16,7 +16,7 @@ import typer
 from conftest_runs import make_record
 from typer.testing import CliRunner
 
-from kernelwright.runs.cli import register
+from kernelwright.commands.runs import register
 from kernelwright.runs.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -21,7 +21,7 @@ from conftest import ROOT
 from conftest_runs import ENVIRONMENT, make_record
 from typer.testing import CliRunner
 
-from kernelwright.runs.cli import register
+from kernelwright.commands.runs import register
 from kernelwright.runs.store import Store
 
 EXE = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "kernelwright")

@@ -1,4 +1,7 @@
-"""What ``kernelwright doctor`` reports: backends, sandbox level, compilers, profilers, GPUs."""
+"""What ``kernelwright doctor`` reports: backends, sandbox level, compilers, profilers, GPUs.
+
+In the verifier because the sandbox level is part of it (backends never import the verifier).
+"""
 
 from __future__ import annotations
 

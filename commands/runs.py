@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -31,6 +29,19 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 
+from kernelwright.commands.common import (
+    EXIT_INFRA,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    check_sandbox,
+    err,
+    fail,
+    out,
+    print_json,
+    say,
+    settings,
+    warn,
+)
 from kernelwright.runs.bench import (
     BenchError,
     BenchEvent,
@@ -42,14 +53,6 @@ from kernelwright.runs.bench import (
 from kernelwright.runs.database import StoreError, redact
 from kernelwright.runs.store import Store, write_file_afresh
 from kernelwright.textsafe import term, term_line, visible
-
-EXIT_USAGE = 2
-EXIT_INFRA = 3
-EXIT_INTERRUPTED = 130
-
-# Logs and pipes get a wide table instead of rich's 80-column default (COLUMNS still wins).
-out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
-err = Console(stderr=True)
 
 runs_app = typer.Typer(help="List, show and export stored runs.", no_args_is_help=True)
 
@@ -73,39 +76,10 @@ UseRecordedOption = Annotated[
 ]
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """``error: message`` as one line on stderr (the message may hold data: it is shown as
-    plain text, never as markup), then exit ``code``."""
-    err.print(Text.assemble(("error:", "bold red"), " ", term(message)), soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def warn(message: str) -> None:
-    err.print(Text.assemble(("warning:", "yellow"), " ", term(message)), soft_wrap=True)
-
-
-def say(message: str) -> None:
-    """One line of output that may hold data, as plain text."""
-    out.print(term(message), soft_wrap=True)
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
-
-
-def _db_url(db: str | None, code: int) -> str | None:
-    from kernelwright.config import ConfigError, load_settings
-
-    try:
-        return load_settings(db=db).db
-    except ConfigError as exc:
-        fail(str(exc), code)
-
-
 @contextmanager
 def open_store(db: str | None, code: int = EXIT_USAGE) -> Iterator[Store]:
     """The run store, with every store failure turned into one line and exit ``code``."""
-    url = _db_url(db, EXIT_USAGE)  # a bad setting is bad usage whatever the command
+    url = settings(db=db).db  # a bad setting is bad usage whatever the command
     try:
         store = Store(url)
     except StoreError as exc:
@@ -256,7 +230,7 @@ def bench_payload(store: Store, run_id: int) -> dict[str, Any]:
 
 
 def _guess_backend(solutions: Path | None) -> str | None:
-    from kernelwright.cli import infer_backend
+    from kernelwright.backends import infer_backend
 
     if solutions is None or not solutions.is_dir():
         return None
@@ -365,7 +339,6 @@ def bench(
     ] = False,
 ) -> None:
     """Evaluate a folder of candidate kernels on a suite as one stored run."""
-    from kernelwright.cli import check_sandbox, eval_options, settings
 
     if jobs < 1:
         fail("-j/--jobs must be at least 1")
@@ -393,7 +366,7 @@ def bench(
             solutions,
             suite,
             backend,
-            eval_options(cfg),
+            cfg.eval_options(),
             label=label,
             jobs=jobs,
             resume=resume,
@@ -701,7 +674,6 @@ def _against(
     as_json: bool,
 ) -> tuple[dict[str, Any], str]:
     """The candidate records: a stored run, an export, or a folder evaluated into a new run."""
-    from kernelwright.cli import check_sandbox, eval_options, settings
     from kernelwright.runs.bench import options_from_record
     from kernelwright.runs.regress import records_from_run
 
@@ -720,7 +692,7 @@ def _against(
     recorded = (facts.get("options") or {}) if isinstance(facts.get("options"), dict) else {}
     try:
         options = options_from_record(
-            recorded.get("eval"), eval_options(cfg), base_name, use_recorded=use_recorded
+            recorded.get("eval"), cfg.eval_options(), base_name, use_recorded=use_recorded
         )
     except BenchError as exc:
         fail(str(exc))

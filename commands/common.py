@@ -1,0 +1,67 @@
+"""What every command shares: the consoles, one-line messages, exit codes and settings.
+
+Data (labels, task ids, file names, logs) reaches a console only as plain text through
+``textsafe.term``: never as rich markup, never with a control character of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from kernelwright.config import ConfigError, Settings, load_settings
+from kernelwright.textsafe import term
+
+EXIT_USAGE = 2
+EXIT_INFRA = 3
+EXIT_INTERRUPTED = 130
+
+# Logs and pipes get a wide table instead of rich's 80-column default (COLUMNS still wins).
+out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """``error: message`` as one line on stderr (the message may hold data: it is shown as
+    plain text, never as markup), then exit ``code``."""
+    err.print(Text.assemble(("error:", "bold red"), " ", term(message)), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    err.print(Text.assemble(("warning:", "yellow"), " ", term(message)), soft_wrap=True)
+
+
+def say(message: str) -> None:
+    """One line of output that may hold data, as plain text."""
+    out.print(term(message), soft_wrap=True)
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def settings(**flags: Any) -> Settings:
+    """The user's settings; a bad one is one line and exit 2."""
+    try:
+        return load_settings(**flags)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def check_sandbox(level: str, quiet: bool) -> None:
+    """Exit 3 when ``level`` cannot run here; warn when it resolves to the process level."""
+    from kernelwright.verifier.sandbox import SandboxError, choose_level, process_level_warning
+
+    try:
+        resolved = choose_level(level)
+    except SandboxError as exc:
+        fail(str(exc), EXIT_INFRA)
+    if resolved == "process" and not quiet:
+        warn(process_level_warning())
