@@ -4,8 +4,8 @@
 #   eval "$(scripts/start_postgres.sh)"      # sets KERNELWRIGHT_TEST_PG_URL
 #   .venv/bin/pytest -m postgres tests/test_store.py
 #
-# stdout carries only the export line, so that `eval` works; everything else goes to stderr,
-# including the command that stops the cluster. Installs the Debian `postgresql` package when
+# stdout carries only shell assignments, so that `eval` works: the export line and
+# KERNELWRIGHT_TEST_PG_STOP, the command that stops the cluster; everything else goes to stderr. Installs the Debian `postgresql` package when
 # no server binaries are found (needs root). The cluster trusts local connections: test use only.
 set -euo pipefail
 
@@ -62,8 +62,11 @@ as_owner "$BINDIR/pg_ctl" -D "$ROOT/data" -l "$ROOT/server.log" -w -t 30 \
 
 log "$("$BINDIR/postgres" --version) on 127.0.0.1:$PORT, data in $ROOT"
 if [ "$(id -u)" -eq 0 ]; then
-    log "stop it with: runuser -u postgres -- $BINDIR/pg_ctl -D $ROOT/data stop && rm -rf $ROOT"
+    STOP="runuser -u postgres -- $BINDIR/pg_ctl -D $ROOT/data stop -m fast >/dev/null && rm -rf $ROOT"
 else
-    log "stop it with: $BINDIR/pg_ctl -D $ROOT/data stop && rm -rf $ROOT"
+    STOP="$BINDIR/pg_ctl -D $ROOT/data stop -m fast >/dev/null && rm -rf $ROOT"
 fi
+log "stop it with: $STOP"
 echo "export KERNELWRIGHT_TEST_PG_URL=postgresql+psycopg://postgres@127.0.0.1:$PORT/$DBNAME"
+# For a caller that wants to stop it when done (scripts/test.sh does, on exit).
+echo "KERNELWRIGHT_TEST_PG_STOP='$STOP'"

@@ -15,6 +15,8 @@ rm -rf "$link"
 if [ -z "${KERNELWRIGHT_TEST_PG_URL:-}" ] && [ -f scripts/start_postgres.sh ]; then
   eval "$(bash scripts/start_postgres.sh)"
   export KERNELWRIGHT_TEST_PG_URL
+  # The throwaway server goes when the tests do, whatever way they end.
+  trap 'eval "$KERNELWRIGHT_TEST_PG_STOP" || true' EXIT
 fi
 bash scripts/install_chromium.sh || echo "test: no Chromium; the browser test will be skipped" >&2
 # The docker sandbox level is tested against a real engine and a locally built image.
