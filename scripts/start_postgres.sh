@@ -5,8 +5,9 @@
 #   .venv/bin/pytest -m postgres tests/test_store.py
 #
 # stdout carries only shell assignments, so that `eval` works: the export line and
-# KERNELWRIGHT_TEST_PG_STOP, the command that stops the cluster; everything else goes to stderr. Installs the Debian `postgresql` package when
-# no server binaries are found (needs root). The cluster trusts local connections: test use only.
+# KERNELWRIGHT_TEST_PG_STOP, the command that stops the cluster; everything else goes to stderr.
+# Installs the Debian `postgresql` package when no server binaries are found (needs root). The
+# cluster trusts local connections: test use only.
 set -euo pipefail
 
 log() { echo "start_postgres: $*" >&2; }
