@@ -16,6 +16,7 @@ from kernelwright.backends import BACKENDS, UnknownBackend, get_backend, infer_b
 from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_suite, resolve_task
 from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.commands.common import check_sandbox, fail, out, print_json, settings
+from kernelwright.commands.keys import keys_app
 from kernelwright.commands.runs import register as register_run_commands
 from kernelwright.textsafe import term, term_line, visible
 from kernelwright.verifier import Verdict, evaluate
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 tasks_app = typer.Typer(help="List and inspect benchmark tasks.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(keys_app, name="keys")
 register_run_commands(app)
 
 

@@ -81,6 +81,11 @@ def set_key(provider: str, key: str, path: Path | None = None) -> Path:
     path = path or keys_path()
     keys = load_keys(path)
     keys[provider] = key
+    _write_keys(keys, path)
+    return path
+
+
+def _write_keys(keys: Mapping[str, str], path: Path) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # JSON string literals are valid TOML basic strings.
     text = "".join(f"{name} = {json.dumps(value)}\n" for name, value in sorted(keys.items()))
@@ -95,7 +100,17 @@ def set_key(provider: str, key: str, path: Path | None = None) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def remove_key(provider: str, path: Path | None = None) -> bool:
+    """Drop ``provider``'s key from the keys file (written afresh); False when it held none."""
+    path = path or keys_path()
+    keys = load_keys(path)
+    if provider not in keys:
+        return False
+    del keys[provider]
+    _write_keys(keys, path)
+    return True
 
 
 def missing_key_message(provider: str) -> str:
