@@ -5,7 +5,6 @@ As for openai, the SDK's retries are off and the shared loop in ``base`` retries
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,11 +12,8 @@ import anthropic
 
 from kernelwright.agents.providers.base import (
     Failure,
-    Provider,
-    Reply,
     Request,
     RetryPolicy,
-    with_retries,
 )
 from kernelwright.agents.providers.failures import (
     CallContext,
@@ -29,10 +25,11 @@ from kernelwright.agents.providers.failures import (
     timeout_failure,
     token_count,
 )
-from kernelwright.agents.providers.prices import PriceLike, cost_usd
+from kernelwright.agents.providers.prices import PriceLike
+from kernelwright.agents.providers.sdk import SdkProvider
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(SdkProvider):
     """A Claude model behind the Messages API."""
 
     name = "anthropic"
@@ -46,40 +43,21 @@ class AnthropicProvider(Provider):
         prices: Mapping[str, PriceLike] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(model)
-        self.prices = dict(prices or {})
-        self.retry = retry or RetryPolicy()
         # base_url None lets the SDK read ANTHROPIC_BASE_URL.
         self._client = anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=0)
-        self._secrets = (api_key,)
-        self.endpoint = str(self._client.base_url).rstrip("/")
+        super().__init__(
+            model,
+            api_key=api_key,
+            endpoint=str(self._client.base_url),
+            prices=prices,
+            retry=retry,
+        )
 
-    def complete(self, request: Request) -> Reply:
-        model = request.model or self.model
-        ctx = CallContext(self.name, model, self.endpoint, request.timeout_s)
-        started = time.perf_counter()
-        body, attempts = with_retries(
-            lambda: self._post(request, model),
-            lambda exc: _classify(ctx, exc),
-            self.retry,
-            secrets=self._secrets,
-        )
-        latency = time.perf_counter() - started
-        text, prompt_tokens, completion_tokens = _read_reply(body)
-        cost = None
-        if prompt_tokens is not None and completion_tokens is not None:
-            cost = cost_usd(model, prompt_tokens, completion_tokens, self.prices)
-        return Reply(
-            text=text,
-            prompt_tokens=prompt_tokens or 0,
-            completion_tokens=completion_tokens or 0,
-            cost_usd=cost,
-            latency_s=latency,
-            raw=body,
-            provider=self.name,
-            model=model,
-            attempts=attempts.count,
-        )
+    def _read_reply(self, body: dict[str, Any]) -> tuple[str, int | None, int | None]:
+        return _read_reply(body)
+
+    def _classify(self, ctx: CallContext, exc: Exception) -> Failure | None:
+        return _classify(ctx, exc)
 
     def _post(self, request: Request, model: str) -> dict[str, Any]:
         options: dict[str, Any] = {}

@@ -7,7 +7,6 @@ server sent, which is also what ``Reply.raw`` keeps.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,11 +14,8 @@ import openai
 
 from kernelwright.agents.providers.base import (
     Failure,
-    Provider,
-    Reply,
     Request,
     RetryPolicy,
-    with_retries,
 )
 from kernelwright.agents.providers.failures import (
     CallContext,
@@ -31,13 +27,14 @@ from kernelwright.agents.providers.failures import (
     timeout_failure,
     token_count,
 )
-from kernelwright.agents.providers.prices import PriceLike, cost_usd
+from kernelwright.agents.providers.prices import PriceLike
+from kernelwright.agents.providers.sdk import SdkProvider
 
 # Servers such as vLLM or Ollama often take no key, but the SDK insists on one.
 PLACEHOLDER_KEY = "no-key"
 
 
-class OpenAIChatProvider(Provider):
+class OpenAIChatProvider(SdkProvider):
     """A model behind an OpenAI Chat Completions endpoint.
 
     ``compatible`` marks a self-hosted server (vLLM, SGLang, Ollama, llama.cpp): it is sent
@@ -55,44 +52,24 @@ class OpenAIChatProvider(Provider):
         prices: Mapping[str, PriceLike] | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(model)
         self.name = "openai-compatible" if compatible else "openai"
         self.compatible = compatible
-        self.prices = dict(prices or {})
-        self.retry = retry or RetryPolicy()
         # base_url None lets the SDK read OPENAI_BASE_URL, as it does for everyone.
         self._client = openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0)
-        self._secrets = (api_key,)
-        self.endpoint = str(self._client.base_url).rstrip("/")
+        super().__init__(
+            model,
+            api_key=api_key,
+            endpoint=str(self._client.base_url),
+            prices=prices,
+            retry=retry,
+            builtin_prices=not compatible,
+        )
 
-    def complete(self, request: Request) -> Reply:
-        model = request.model or self.model
-        ctx = CallContext(self.name, model, self.endpoint, request.timeout_s)
-        started = time.perf_counter()
-        body, attempts = with_retries(
-            lambda: self._post(request, model),
-            lambda exc: _classify(ctx, exc),
-            self.retry,
-            secrets=self._secrets,
-        )
-        latency = time.perf_counter() - started
-        text, prompt_tokens, completion_tokens = _read_reply(body)
-        cost = None
-        if prompt_tokens is not None and completion_tokens is not None:
-            cost = cost_usd(
-                model, prompt_tokens, completion_tokens, self.prices, builtin=not self.compatible
-            )
-        return Reply(
-            text=text,
-            prompt_tokens=prompt_tokens or 0,
-            completion_tokens=completion_tokens or 0,
-            cost_usd=cost,
-            latency_s=latency,
-            raw=body,
-            provider=self.name,
-            model=model,
-            attempts=attempts.count,
-        )
+    def _read_reply(self, body: dict[str, Any]) -> tuple[str, int | None, int | None]:
+        return _read_reply(body)
+
+    def _classify(self, ctx: CallContext, exc: Exception) -> Failure | None:
+        return _classify(ctx, exc)
 
     def _post(self, request: Request, model: str) -> dict[str, Any]:
         messages: list[Any] = []
