@@ -8,17 +8,13 @@ import threading
 from pathlib import Path
 
 
-class UnixServer:
-    """A server on a filesystem Unix socket, in a thread, that counts the connections it
-    accepted. Any uid may connect: only the sandbox may keep a child out (E25)."""
+class _Acceptor:
+    """Accepts connections on a bound socket in a thread and counts them."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
         self.accepted = 0
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(str(path))
-        os.chmod(path, 0o777)
-        self.sock.listen()
+        self.sock.listen(8)
         self.sock.settimeout(0.2)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -37,4 +33,29 @@ class UnixServer:
         self.stop.set()
         self.thread.join(timeout=5)
         self.sock.close()
+
+
+class UnixServer(_Acceptor):
+    """A server on a filesystem Unix socket. Any uid may connect: only the sandbox may keep a
+    child out (E25)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(path))
+        os.chmod(path, 0o777)
+        super().__init__(sock)
+
+    def close(self) -> None:
+        super().close()
         self.path.unlink(missing_ok=True)
+
+
+class TcpListener(_Acceptor):
+    """A TCP listener on the host's loopback (F08: the network the sandbox must not reach)."""
+
+    def __init__(self) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port: int = sock.getsockname()[1]
+        super().__init__(sock)

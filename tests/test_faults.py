@@ -7,14 +7,13 @@ Evaluations run a few at a time in threads, as in test_exploits.py.
 from __future__ import annotations
 
 import os
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from host_services import TcpListener
 from prefetch import Prefetch, describe
 
 from kernelwright.bench_tasks import resolve_task
@@ -212,41 +211,12 @@ def _processes_with(text: str, uid: int | None = None) -> list[str]:
     return found
 
 
-class Listener:
-    """A TCP listener on the host's loopback that records every connection it accepts."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.sock.settimeout(0.5)
-        self.port = self.sock.getsockname()[1]
-        self.accepted: list[Any] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, address = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted.append(address)
-            conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
-def f08_targets() -> Iterator[Listener]:
+def f08_targets() -> Iterator[TcpListener]:
     SENTINEL.parent.mkdir(parents=True, exist_ok=True)
     SENTINEL.write_text(SENTINEL_TEXT)
     SENTINEL.chmod(0o666)  # writable by anyone outside a sandbox: only the sandbox stops the write
-    listener = Listener()
+    listener = TcpListener()
     yield listener
     listener.close()
     SENTINEL.unlink(missing_ok=True)
@@ -257,7 +227,7 @@ def verdicts(
     request: pytest.FixtureRequest,
     run_eval: Any,
     tmp_path_factory: pytest.TempPathFactory,
-    f08_targets: Listener,
+    f08_targets: TcpListener,
 ) -> Iterator[Prefetch]:
     def run(case: Case) -> Verdict:
         # Faults are about what the sandbox and the parent do when a child misbehaves; the static
@@ -347,11 +317,11 @@ def test_write_outside_scratch_is_blocked(case: Case, verdicts: Prefetch) -> Non
 
 
 @pytest.mark.parametrize("case", _again("F08-network"))
-def test_network_is_blocked(case: Case, verdicts: Prefetch, f08_targets: Listener) -> None:
+def test_network_is_blocked(case: Case, verdicts: Prefetch, f08_targets: TcpListener) -> None:
     verdict = verdicts.verdict(case)
     assert verdict.status == "runtime_error", describe(verdict)
     assert "Connection refused" in verdict.log.splitlines()[0] or "unreachable" in verdict.log
-    assert f08_targets.accepted == []
+    assert f08_targets.accepted == 0
 
 
 @pytest.mark.parametrize("case", [param(F06_FLOOD)])
