@@ -4,6 +4,7 @@ everything ncu said, so that the parsers in ``backends/ncu.py`` can be checked o
     ncu_capture.py --profile OUTDIR [--name NAME] CANDIDATE TASK    profile into OUTDIR
     ncu_capture.py --target CANDIDATE TASK [--iters N]              ncu's target (runs the kernels)
     ncu_capture.py --dump-json REPORT OUT.json --metrics a,b        the ncu_report module's view
+    ncu_capture.py --table OUTDIR                                   one line per capture
 
 ``--profile`` saves ``ncu --version`` and ``ncu --query-metrics --csv`` (once per OUTDIR), asks
 for the metrics of ``METRIC_GROUPS`` that the chip knows, builds the candidate once without ncu
@@ -52,8 +53,9 @@ PERMISSION = "ERR_NVGPUCTRPERM"
 class Log:
     """COMMANDS.txt: every command run, with its exit status and time."""
 
-    def __init__(self, outdir: Path) -> None:
+    def __init__(self, outdir: Path, budget: float) -> None:
         self.path = outdir / "COMMANDS.txt"
+        self.deadline = time.monotonic() + budget
 
     def run(
         self,
@@ -65,6 +67,7 @@ class Log:
         """Run ``argv``; stdout (and stderr, after it) go to ``stdout`` when given.
         Returns (exit status or None on timeout/failure to start, the output text, seconds)."""
         start = time.monotonic()
+        timeout = max(1.0, min(timeout, self.deadline - start))
         try:
             done = subprocess.run(
                 argv, capture_output=True, text=True, errors="replace", timeout=timeout, env=env
@@ -281,11 +284,15 @@ def _disagreements(summaries: dict[str, Any]) -> list[str]:
     return differ
 
 
-def profile(candidate: Path, task_ref: str, outdir: Path, name: str, iters: int) -> int:
+def profile(
+    candidate: Path, task_ref: str, outdir: Path, name: str, iters: int, budget: float
+) -> int:
     outdir.mkdir(parents=True, exist_ok=True)
-    log = Log(outdir)
+    log = Log(outdir, budget)
     capture: dict[str, Any] = {"name": name, "candidate": str(candidate), "task": task_ref}
     summary_path = outdir / f"{name}.capture.json"
+    capture["status"] = "started"  # what a capture killed from outside leaves
+    summary_path.write_text(json.dumps(capture, indent=1))
     ncu = find_ncu()
     capture["ncu"] = ncu
     if ncu is None:
@@ -310,7 +317,9 @@ def profile(candidate: Path, task_ref: str, outdir: Path, name: str, iters: int)
         summary_path.write_text(json.dumps(capture, indent=1))
         print(f"{name}: the candidate failed without ncu (see {name}.warm.log)")
         return 1
+    summary_path.write_text(json.dumps({**capture, "status": "profiling"}, indent=1))
     capture.update(_profile_runs(log, ncu, outdir, name, [*target, "--iters", str(iters)], kept))
+    summary_path.write_text(json.dumps(capture, indent=1))
     if capture["status"] == "profiled":
         capture.update(_parse_exports(log, ncu, outdir, name, capture["requested"]))
         capture["units_disagree"] = _disagreements(capture["summaries"])
@@ -324,18 +333,55 @@ def profile(candidate: Path, task_ref: str, outdir: Path, name: str, iters: int)
     return 0 if capture["status"] == "profiled" and not capture.get("parse_errors") else 1
 
 
+def _cell(value: Any, scale: float = 1.0, spec: str = ".3g") -> str:
+    return "-" if value is None else format(value * scale, spec)
+
+
+def table(outdir: Path) -> int:
+    """One line per capture in OUTDIR: status, size, and the headline metrics."""
+    print(
+        f"{'capture':16} {'status':17} {'kern':>4} {'metr':>4} {'miss':>4} {'us':>7} "
+        f"{'SM%':>5} {'DRAM%':>5} {'occ%':>5} {'ld s/r':>6}  parse errors"
+    )
+    for path in sorted(outdir.glob("*.capture.json")):
+        try:
+            c = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            print(f"{path.name}: unreadable: {exc}")
+            continue
+        s = c.get("summaries", {}).get("raw_base") or c.get("summaries", {}).get("raw") or {}
+        sol, occ, acc = s.get("speed_of_light", {}), s.get("occupancy", {}), s.get("access", {})
+        dram = sol.get("gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed")
+        dram = sol.get("dram__throughput.avg.pct_of_peak_sustained_elapsed", dram)
+        print(
+            f"{c.get('name', '?'):16} {c.get('status', '?'):17} {len(s.get('kernels', [])):>4} "
+            f"{len(c.get('requested', [])):>4} {len(c.get('missing_by_query', [])):>4} "
+            f"{_cell(sol.get('gpu__time_duration.sum'), 1e-3):>7} "
+            f"{_cell(sol.get('sm__throughput.avg.pct_of_peak_sustained_elapsed')):>5} "
+            f"{_cell(dram):>5} "
+            f"{_cell(occ.get('sm__warps_active.avg.pct_of_peak_sustained_active')):>5} "
+            f"{_cell(acc.get('global_ld_sectors_per_request')):>6}  "
+            f"{','.join(sorted(c.get('parse_errors', {}))) or '-'}"
+        )
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--profile", metavar="OUTDIR", type=Path)
     mode.add_argument("--target", action="store_true")
     mode.add_argument("--dump-json", nargs=2, metavar=("REPORT", "OUT"), type=Path)
+    mode.add_argument("--table", metavar="OUTDIR", type=Path, help="summarize the captures")
     parser.add_argument("candidate", nargs="?", type=Path)
     parser.add_argument("task", nargs="?")
     parser.add_argument("--name", help="file name stem in OUTDIR (default: backend_task)")
     parser.add_argument("--iters", type=int, default=3, help="forward calls inside the range")
     parser.add_argument("--metrics", default="", help="--dump-json: comma-separated metrics")
+    parser.add_argument("--budget", type=float, default=240.0, help="--profile: seconds in all")
     args = parser.parse_args(argv)
+    if args.table:
+        return table(args.table)
     if args.dump_json:
         return dump_json(args.dump_json[0], args.dump_json[1], args.metrics.split(","))
     if args.candidate is None or args.task is None:
@@ -344,7 +390,7 @@ def main(argv: list[str]) -> int:
     if args.target:
         return run_target(candidate, args.task, args.iters)
     name = args.name or f"{candidate.parent.name}_{candidate.stem}"
-    return profile(candidate, args.task, args.profile.resolve(), name, args.iters)
+    return profile(candidate, args.task, args.profile.resolve(), name, args.iters, args.budget)
 
 
 if __name__ == "__main__":
