@@ -433,13 +433,14 @@ def parse_query_metrics(text: str) -> set[str]:
 def available_metrics(wanted: Sequence[str], known: set[str]) -> tuple[list[str], list[str]]:
     """(kept, missing): ``wanted`` split by whether the chip's query lists the base name.
 
-    Names without a suffix (``launch__*``, ``sm__maximum_warps_per_active_cycle_pct``) are not
-    all listed by ``--query-metrics`` and are kept; an empty query keeps everything.
+    Names without a suffix (``launch__*``, ``sm__maximum_warps_per_active_cycle_pct``) and the
+    ``gpu__`` breakdown metrics may be missing from ``--query-metrics`` and are kept (a capture
+    drops a name ncu then refuses); an empty query keeps everything.
     """
     kept, missing = [], []
     for name in wanted:
         base, dot, _ = name.partition(".")
-        if not known or not dot or name.startswith("launch__") or base in known:
+        if not known or not dot or name.startswith(("launch__", "gpu__")) or base in known:
             kept.append(name)
         else:
             missing.append(name)

@@ -84,7 +84,9 @@ class Log:
             if err.strip():
                 stdout.with_name(stdout.name + ".stderr").write_text(err)
         with self.path.open("a") as log:
-            log.write(f"{shlex.join(argv)}\n    rc={rc} {seconds:.1f}s")
+            extra = {k: v for k, v in (env or {}).items() if os.environ.get(k) != v}
+            prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in sorted(extra.items()))
+            log.write(f"{prefix}{shlex.join(argv)}\n    rc={rc} {seconds:.1f}s")
             log.write(f" > {stdout.name}\n" if stdout is not None else "\n")
         return rc, out + err, seconds
 
