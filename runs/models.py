@@ -160,3 +160,12 @@ class LLMCall(Base):
     cost_usd: Mapped[float | None] = mapped_column(Float)
     latency_s: Mapped[float | None] = mapped_column(Float)
     created: Mapped[datetime] = mapped_column(default=utcnow)
+    # A hash of everything sent (provider, model, system, messages, options, tag): the response
+    # cache's key, so that a resumed run or a re-run answers a request it already paid for.
+    tag: Mapped[str | None] = mapped_column(String(200))
+    request_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    # ok, no_code, malformed (a reply the agent could not use), or error (no reply).
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    attempts: Mapped[int | None] = mapped_column(Integer)
+    # The call of an earlier run whose reply this one reused, at no cost.
+    cached_from: Mapped[int | None] = mapped_column(Integer)

@@ -509,8 +509,13 @@ class Store:
         cost_usd: float | None = None,
         latency_s: float | None = None,
         candidate_id: int | None = None,
+        tag: str | None = None,
+        request_key: str | None = None,
+        outcome: str | None = None,
+        attempts: int | None = None,
+        cached_from: int | None = None,
     ) -> int:
-        """Record one LLM request and its reply, usage, cost and latency."""
+        """Record one LLM request and its reply, usage, cost and latency (never a key)."""
         call = LLMCall(
             run_id=run_id,
             candidate_id=candidate_id,
@@ -523,6 +528,11 @@ class Store:
             completion_tokens=completion_tokens,
             cost_usd=cost_usd,
             latency_s=latency_s,
+            tag=tag,
+            request_key=request_key,
+            outcome=outcome,
+            attempts=attempts,
+            cached_from=cached_from,
         )
         with self._transaction() as session:
             session.add(call)

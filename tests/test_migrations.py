@@ -34,8 +34,8 @@ def test_revisions_form_one_line_to_head() -> None:
     from kernelwright.runs.database import _script_directory
 
     revisions = list(_script_directory().walk_revisions())
-    assert [r.revision for r in reversed(revisions)] == ["0001", "0002"]
-    assert head_revision() == "0002"
+    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003"]
+    assert head_revision() == "0003"
 
 
 def test_fresh_database_matches_the_models(db_url: str) -> None:
