@@ -19,7 +19,7 @@ import signal
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +27,8 @@ from typing import Any, Literal
 from kernelwright.backends import UnknownBackend, get_backend
 from kernelwright.bench_tasks import Task, TaskError, list_suites, load_suite, suite_dir
 from kernelwright.bench_tasks.task import SUITES_DIR
-from kernelwright.runs.store import Store, TaskResult
+from kernelwright.runs.scheduler import Scheduler, failed_verdict
+from kernelwright.runs.store import Pick, Store, TaskResult
 from kernelwright.textsafe import visible
 from kernelwright.verifier import EvalOptions, Verdict, evaluate
 
@@ -241,19 +242,20 @@ def worker_limit(backend: str) -> tuple[int, str]:
     return cores, f"{cores} usable CPU cores"
 
 
-def _failed_verdict(task: Task, backend: str, exc: BaseException) -> Verdict:
-    verdict = Verdict(task=task.id, backend=backend, device="", status="infra_error")
-    verdict.log = f"the evaluation failed in the parent: {type(exc).__name__}: {exc}"
-    verdict.extra["category"] = task.category
-    return verdict
-
-
 def _evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Verdict:
     try:
         return evaluate(task, source, backend, options)
     except Exception as exc:
         # A verdict for every started evaluation keeps the store consistent; the log says why.
-        return _failed_verdict(task, backend, exc)
+        return failed_verdict(task, backend, exc)
+
+
+def build_workers(backend: str) -> int:
+    """Workers for the build stage: on a GPU backend candidates build on spare cores while one
+    is timed; on a CPU backend builds and timings share the cores, so there is no such stage."""
+    if not get_backend(backend).device().startswith("cuda"):
+        return 0
+    return max(1, min(2, _usable_cores() - 1))
 
 
 def _own_sandbox_children() -> list[int]:
@@ -274,6 +276,19 @@ def _own_sandbox_children() -> list[int]:
             if len(rest) > 2 and int(rest[1]) == me and int(rest[2]) == pid:
                 found.append(pid)
     return found
+
+
+def stop_sandbox_children(grace_s: float = 2.0) -> None:
+    """Kill the process groups of this process's sandboxed children for ``grace_s`` seconds."""
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        children = _own_sandbox_children()
+        if not children:
+            return
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        time.sleep(0.1)
 
 
 def _stop_children(in_flight: dict[Future[Verdict], Any]) -> None:
@@ -301,7 +316,7 @@ class _Runner:
     completed: int = 0
     in_flight: dict[Future[Verdict], tuple[int, Task]] = field(default_factory=dict)
 
-    def submit_next(self, pool: ThreadPoolExecutor) -> bool:
+    def submit_next(self, scheduler: Scheduler) -> bool:
         item = next(self.pending, None)
         if item is None:
             return False
@@ -311,7 +326,7 @@ class _Runner:
             self.run_id, candidate_id, task.id, task.category
         )
         self.progress(BenchEvent("start", self.run_id, self.completed, self.total, task.id))
-        future = pool.submit(_evaluate, task, source, self.backend, self.options)
+        future = scheduler.verify(task, source)
         self.in_flight[future] = (evaluation_id, task)
         return True
 
@@ -324,22 +339,31 @@ class _Runner:
         self.progress(event)
 
     def run(self) -> None:
-        pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kernelwright-eval")
+        scheduler = Scheduler(
+            self.backend,
+            self.options,
+            device_workers=self.jobs,
+            llm_workers=1,
+            build_workers=build_workers(self.backend),
+            evaluate_fn=_evaluate,
+        )
+        # With a build stage, keep the builders busy ahead of the device.
+        ahead = self.jobs + scheduler.build_capacity
         try:
-            while len(self.in_flight) < self.jobs and self.submit_next(pool):
+            while len(self.in_flight) < ahead and self.submit_next(scheduler):
                 pass
             while self.in_flight:
                 finished, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
                 for future in finished:
                     self.finish(future)
-                    self.submit_next(pool)
+                    self.submit_next(scheduler)
         except BaseException:
             # Verdicts of evaluations cut short are not stored: their rows stay ``running``
             # and a resumed run abandons and redoes them.
-            pool.shutdown(wait=False, cancel_futures=True)
+            scheduler.shutdown(cancel=True)
             _stop_children(self.in_flight)
             raise
-        pool.shutdown(wait=True)
+        scheduler.shutdown()
 
 
 def _warn(progress: Progress | None, run_id: int, message: str) -> None:
@@ -532,14 +556,18 @@ class SummaryRow:
 
 
 def run_summary(
-    store: Store, run_id: int
+    store: Store, run_id: int, pick: Pick | None = None
 ) -> tuple[list[SummaryRow], list[str], list[str], dict[str, TaskResult]]:
     """A run's rows (evaluated, pending, missing), unmatched candidate files, and stored results.
 
-    ``pending`` rows are tasks with a candidate that an interrupted run has not finished.
+    ``pending`` rows are tasks with a candidate that an interrupted run has not finished. A bench
+    shows each task's latest evaluation; an agent run (many candidates per task) its best,
+    unless ``pick`` says otherwise.
     """
     run = store.get_run(run_id)
-    results = {r.task_id: r for r in store.run_results(run_id, "latest")}
+    if pick is None:
+        pick = "best" if run.options.get("kind") == "run" else "latest"
+    results = {r.task_id: r for r in store.run_results(run_id, pick)}
     rows = [SummaryRow.of(result) for result in results.values()]
     pending = [t for t in _names(run.options.get("planned")) if t not in results]
     rows += [SummaryRow(task_id=t, status="pending", reason="not evaluated yet") for t in pending]
