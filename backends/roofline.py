@@ -15,15 +15,16 @@ class Ceiling:
     bandwidth_bytes_s: float
     fp32_flops: float
     half_flops: float  # fp16/bf16 tensor cores, dense
+    compute_units: int | None = None  # SMs on NVIDIA, CUs on AMD
 
 
 # Matched by substring of the device name, most specific first.
 CEILINGS: tuple[tuple[str, Ceiling], ...] = (
-    ("H200", Ceiling(4.8e12, 67e12, 990e12)),
-    ("H100", Ceiling(3.35e12, 67e12, 990e12)),
-    ("A100", Ceiling(2.04e12, 19.5e12, 312e12)),
-    ("L40S", Ceiling(0.864e12, 91.6e12, 366e12)),
-    ("MI300X", Ceiling(5.3e12, 163.4e12, 1307e12)),
+    ("H200", Ceiling(4.8e12, 67e12, 990e12, 132)),
+    ("H100", Ceiling(3.35e12, 67e12, 990e12, 132)),
+    ("A100", Ceiling(2.04e12, 19.5e12, 312e12, 108)),
+    ("L40S", Ceiling(0.864e12, 91.6e12, 366e12, 142)),
+    ("MI300X", Ceiling(5.3e12, 163.4e12, 1307e12, 304)),
 )
 
 

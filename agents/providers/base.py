@@ -118,6 +118,12 @@ class Provider(ABC):
     def spec(self) -> str:
         return f"{self.name}:{self.model}"
 
+    @property
+    def cache_identity(self) -> str:
+        """What, besides the request, decides the reply: the response cache keys on a hash of
+        it. Never holds a key (a URL's credentials are left out)."""
+        return self.spec
+
     @abstractmethod
     def complete(self, request: Request) -> Reply:
         """Answer ``request`` or raise ProviderError."""

@@ -5,7 +5,9 @@ The file holds either a list of reply texts, answered in order whatever is asked
     ["first reply", "second reply"]
 
 or an object whose keys are request tags (``Request.tag``), each with its own list, answered in
-order to the calls with that tag; the key ``"*"`` serves any tag not listed::
+order to the calls with that tag. A tag not listed falls back to its prefixes, cut at each
+``:`` (``coder:smoke/relu:r2``, then ``coder:smoke/relu``, then ``coder``); the key ``"*"``
+serves any tag with no listed prefix::
 
     {"coder": ["```python\\n...\\n```"], "judge": ["{\\"critical_issue\\": ...}"], "*": []}
 
@@ -15,6 +17,7 @@ for which the script has no reply left raises ProviderError. Usage and cost are 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -38,9 +41,14 @@ class ScriptedProvider(Provider):
         self._next = dict.fromkeys(self._queues, 0)
         self._lock = threading.Lock()
 
+    @property
+    def cache_identity(self) -> str:
+        # A changed script answers differently: its content is part of what decides a reply.
+        return f"{self.spec}#{hashlib.sha256(self.path.read_bytes()).hexdigest()}"
+
     def complete(self, request: Request) -> Reply:
         started = time.perf_counter()
-        queue = request.tag if request.tag in self._queues else ANY_TAG
+        queue = queue_for(request.tag, self._queues)
         with self._lock:
             replies = self._queues.get(queue, [])
             index = self._next.get(queue, 0)
@@ -62,6 +70,17 @@ class ScriptedProvider(Provider):
             provider=self.name,
             model=request.model or self.model,
         )
+
+
+def queue_for(tag: str, queues: dict[str, list[str]]) -> str:
+    """The queue that answers ``tag``: the tag itself, its longest listed prefix, or ``"*"``."""
+    parts = tag.split(":") if tag else []
+    while parts:
+        candidate = ":".join(parts)
+        if candidate in queues:
+            return candidate
+        parts.pop()
+    return ANY_TAG
 
 
 def load_script(path: Path) -> dict[str, list[str]]:

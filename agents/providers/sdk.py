@@ -8,6 +8,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from kernelwright.agents.providers.base import (
     Failure,
@@ -40,6 +41,13 @@ class SdkProvider(Provider):
         self.endpoint = endpoint.rstrip("/")
         self._secrets = (api_key,)
         self._builtin_prices = builtin_prices
+
+    @property
+    def cache_identity(self) -> str:
+        parts = urlsplit(self.endpoint)
+        host = parts.hostname or ""
+        where = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+        return f"{self.spec}@{where}"
 
     @abstractmethod
     def _post(self, request: Request, model: str) -> dict[str, Any]:

@@ -1,0 +1,322 @@
+"""``run_agents``: start or resume an agent run over a suite, the library face of
+``kernelwright run``.
+
+A new run records what a resume needs (suite, backend, the provider spec, strategy and its
+parameters, the budget, the seed, the task ids and the evaluation options); a resumed run reads
+them back, checks the user's flags against them, and drives every task again from the start (see
+``agents/loop.py``: what is stored is not paid for or measured again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from kernelwright.agents.calls import identity_digest
+from kernelwright.agents.facts import device_facts
+from kernelwright.agents.loop import AgentEvent, AgentRun, Budget, RunStopped
+from kernelwright.agents.providers.base import Provider, ProviderError, RetryPolicy
+from kernelwright.agents.providers.prices import PriceLike
+from kernelwright.agents.providers.registry import provider_for
+from kernelwright.agents.providers.replay import ReplayProvider
+from kernelwright.agents.strategies import STRATEGIES, make_strategy
+from kernelwright.backends import UnknownBackend, get_backend
+from kernelwright.bench_tasks import Task, TaskError, list_suites, load_suite
+from kernelwright.runs.bench import (
+    BenchError,
+    build_workers,
+    checked_record,
+    differing_options,
+    options_from_record,
+    recorded_options,
+    stop_sandbox_children,
+    suite_name,
+    worker_limit,
+)
+from kernelwright.runs.scheduler import Scheduler
+from kernelwright.runs.store import Store
+from kernelwright.textsafe import visible
+from kernelwright.verifier import EvalOptions
+
+
+class AgentError(ValueError):
+    """A run that cannot start as asked; one line for the user (exit 2)."""
+
+
+class AgentInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a run; the run is stored as interrupted."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(run_id)
+        self.run_id = run_id
+
+
+class AgentStopped(RunStopped):
+    """The run stopped before its end (see ``RunStopped``); it is stored as interrupted."""
+
+    def __init__(self, stop: RunStopped, run_id: int) -> None:
+        super().__init__(str(stop), usage_error=stop.usage_error)
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    """What the user asked for. On a resume, None fields are read from the run."""
+
+    suite: str | None = None
+    backend: str | None = None
+    model: str | None = None
+    strategy: str | None = None
+    params: Mapping[str, Any] | None = None
+    budget: Budget | None = None
+    tasks: tuple[str, ...] = ()
+    seed: int | None = None
+    cache: bool = True
+    temperature: float | None = None
+    label: str | None = None
+    base_url: str | None = None
+    llm_workers: int = 4
+    tasks_at_once: int = 2
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
+class AgentOutcome:
+    run_id: int
+    stops: dict[str, str]
+    stage_times: dict[str, Any]
+    paid_calls: int
+    reused_calls: int
+
+
+def _public_url(url: str | None) -> str | None:
+    """A base URL without credentials, query or fragment: what may be stored."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def make_provider(
+    spec: str,
+    store: Store,
+    *,
+    base_url: str | None,
+    keys: Mapping[str, str] | None = None,
+    prices: Mapping[str, PriceLike] | None = None,
+    retry: RetryPolicy | None = None,
+) -> tuple[Provider, str]:
+    """The provider of ``spec`` and the identity its calls are keyed with; ``replay:RUN``
+    answers from a stored run with that run's identity."""
+    prefix, _, rest = spec.partition(":")
+    if prefix == "replay":
+        if not rest.strip().isdigit():
+            raise ProviderError("replay needs a run id: replay:<run>", usage_error=True)
+        replay = ReplayProvider(store, int(rest))
+        return replay, replay.identity
+    provider = provider_for(spec, base_url=base_url, keys=keys, prices=prices, retry=retry)
+    return provider, identity_digest(provider)
+
+
+def _select_tasks(suite: str, wanted: tuple[str, ...]) -> list[Task]:
+    try:
+        tasks = load_suite(suite)
+    except TaskError as exc:
+        raise AgentError(str(exc)) from None
+    if not wanted:
+        return tasks
+    by_name = {t.id: t for t in tasks} | {t.stem: t for t in tasks}
+    missing = [w for w in wanted if w not in by_name]
+    if missing:
+        raise AgentError(
+            f"no task {', '.join(map(visible, missing))} in suite {visible(suite_name(suite))}"
+        )
+    chosen: list[Task] = []
+    for w in wanted:
+        if by_name[w] not in chosen:
+            chosen.append(by_name[w])
+    return chosen
+
+
+def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan, dict[str, Any]]:
+    """The recorded plan of run ``run_id``, with the user's flags checked against it."""
+    info = store.get_run(run_id)
+    agent = info.options.get("agent")
+    if info.options.get("kind") != "run" or not isinstance(agent, dict):
+        raise AgentError(f"run {run_id} is not an agent run (resume a bench with bench --resume)")
+    if plan.suite is not None and suite_name(plan.suite) != info.suite:
+        raise AgentError(f"run {run_id} ran suite {visible(info.suite)}, not {plan.suite}")
+    if plan.suite is None and info.suite not in list_suites():
+        raise AgentError(
+            f"run {run_id} ran the task folder {visible(info.suite)}: pass --suite with that "
+            "folder to load its task files"
+        )
+    for name, given, stored in (
+        ("backend", plan.backend, info.backend),
+        ("model", plan.model, info.model),
+        ("strategy", plan.strategy, info.strategy),
+    ):
+        if given is not None and given != stored:
+            raise AgentError(f"run {run_id} ran with {name} {visible(stored or '?')}, not {given}")
+    tasks = agent.get("tasks")
+    params = agent.get("params")
+    budget = agent.get("budget")
+    seed = agent.get("seed")
+    if (
+        not isinstance(tasks, list)
+        or not all(isinstance(t, str) for t in tasks)
+        or not isinstance(params, dict)
+        or not isinstance(budget, dict)
+        or not isinstance(seed, int)
+        or not isinstance(info.model, str)
+        or info.strategy not in STRATEGIES
+    ):
+        raise AgentError(f"run {run_id} holds a malformed agent record; it cannot be resumed")
+    try:
+        recorded_budget = Budget(**{k: v for k, v in budget.items() if k in Budget().__dict__})
+    except TypeError:
+        raise AgentError(f"run {run_id} holds a malformed budget") from None
+    resumed = AgentPlan(
+        suite=plan.suite or info.suite,
+        backend=info.backend,
+        model=info.model,
+        strategy=info.strategy,
+        params=params,
+        budget=recorded_budget,
+        tasks=tuple(tasks),
+        seed=seed,
+        cache=plan.cache and bool(agent.get("cache", True)),
+        temperature=agent.get("temperature") if plan.temperature is None else plan.temperature,
+        label=info.label,
+        base_url=plan.base_url or agent.get("base_url"),
+        llm_workers=plan.llm_workers,
+        tasks_at_once=plan.tasks_at_once,
+        jobs=plan.jobs,
+    )
+    return resumed, info.options
+
+
+def run_agents(
+    store: Store,
+    plan: AgentPlan,
+    options: EvalOptions,
+    *,
+    resume_run: int | None = None,
+    use_recorded: bool = False,
+    keys: Mapping[str, str] | None = None,
+    prices: Mapping[str, PriceLike] | None = None,
+    retry: RetryPolicy | None = None,
+    progress: Callable[[AgentEvent], None] | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> AgentOutcome:
+    """Run (or resume) the agents; raises AgentError or ProviderError (usage: exit 2) and
+    RunStopped; Ctrl-C leaves the run ``interrupted`` and propagates."""
+    recorded: dict[str, Any] = {}
+    if resume_run is not None:
+        plan, recorded = _resumed_plan(store, resume_run, plan)
+        try:
+            options = options_from_record(
+                recorded.get("eval"), options, f"run {resume_run}", use_recorded=use_recorded
+            )
+        except BenchError as exc:
+            raise AgentError(str(exc)) from None
+    if plan.suite is None or plan.backend is None or plan.model is None:
+        raise AgentError("a new run needs --suite, --backend and --model")
+    strategy_name = plan.strategy or "refine"
+    params = dict(plan.params or {})
+    try:
+        make_strategy(strategy_name, **params)
+    except (ValueError, TypeError) as exc:
+        raise AgentError(str(exc)) from None
+    try:
+        get_backend(plan.backend)
+    except UnknownBackend as exc:
+        raise AgentError(str(exc)) from None
+    tasks = _select_tasks(plan.suite, plan.tasks)
+    provider, identity = make_provider(
+        plan.model, store, base_url=plan.base_url, keys=keys, prices=prices, retry=retry
+    )
+    budget = plan.budget or Budget()
+    seed = plan.seed if plan.seed is not None else 0
+    limit, why = worker_limit(plan.backend)
+    device_workers = min(plan.jobs, limit)
+    if device_workers < plan.jobs:
+        warn(f"running {device_workers} evaluation(s) at once, not {plan.jobs}: {why}")
+    if resume_run is None:
+        run_id = store.create_run(
+            plan.label or f"{strategy_name} {plan.model}",
+            suite_name(plan.suite),
+            plan.backend,
+            model=plan.model,
+            strategy=strategy_name,
+            options={
+                "kind": "run",
+                "eval": recorded_options(options),
+                "planned": [t.id for t in tasks],
+                "agent": {
+                    "identity": identity,
+                    "params": params,
+                    "budget": budget.to_json(),
+                    "seed": seed,
+                    "cache": plan.cache,
+                    "temperature": plan.temperature,
+                    "tasks": [t.id for t in tasks],
+                    "base_url": _public_url(plan.base_url),
+                },
+            },
+        )
+    else:
+        run_id = resume_run
+        earlier = checked_record(recorded.get("eval"), f"run {run_id}")
+        changed = differing_options(earlier, options)
+        if changed:
+            warn(f"resuming with your settings: {', '.join(changed)}")
+        store.resume_run(run_id, recorded_options(options))
+    scheduler = Scheduler(
+        plan.backend,
+        options,
+        device_workers=device_workers,
+        llm_workers=max(1, plan.llm_workers),
+        build_workers=build_workers(plan.backend),
+    )
+    facts = device_facts(plan.backend)
+    agent = AgentRun(
+        store,
+        run_id,
+        provider,
+        lambda: make_strategy(strategy_name, **params),
+        scheduler,
+        facts,
+        budget=budget,
+        seed=seed,
+        cache=plan.cache,
+        temperature=plan.temperature,
+        tasks_at_once=plan.tasks_at_once,
+        progress=progress,
+        identity=identity,
+    )
+    try:
+        stops = agent.run(tasks)
+    except BaseException as exc:
+        # Verdicts cut short are not stored: their rows stay running, and a resume redoes them.
+        scheduler.shutdown(cancel=True)
+        stop_sandbox_children()
+        store.finish_run(run_id, "interrupted")
+        if isinstance(exc, RunStopped):
+            raise AgentStopped(exc, run_id) from None
+        if isinstance(exc, KeyboardInterrupt):
+            raise AgentInterrupted(run_id) from None
+        raise
+    scheduler.shutdown()
+    store.finish_run(run_id, "finished")
+    return AgentOutcome(
+        run_id=run_id,
+        stops=stops,
+        stage_times=scheduler.stage_times(),
+        paid_calls=agent.paid_calls,
+        reused_calls=agent.reused_calls,
+    )
