@@ -15,6 +15,7 @@ from kernelwright import __version__
 from kernelwright.backends import BACKENDS, UnknownBackend, get_backend, infer_backend
 from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_suite, resolve_task
 from kernelwright.bench_tasks.task import parse_overrides
+from kernelwright.commands.agents import register as register_agent_commands
 from kernelwright.commands.common import check_sandbox, fail, out, print_json, settings
 from kernelwright.commands.keys import keys_app
 from kernelwright.commands.runs import register as register_run_commands
@@ -31,6 +32,7 @@ tasks_app = typer.Typer(help="List and inspect benchmark tasks.", no_args_is_hel
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(keys_app, name="keys")
 register_run_commands(app)
+register_agent_commands(app)
 
 
 @app.callback()
