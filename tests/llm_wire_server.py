@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -82,10 +83,22 @@ class Recorded:
 
 
 class WireServer:
-    """The server, on 127.0.0.1 at a free port, serving from a thread."""
+    """The server, on 127.0.0.1 at a free port, serving from a thread.
 
-    def __init__(self) -> None:
+    ``responder`` (request body to Answer) answers whatever the queue does not. With
+    ``hold_after`` N, requests after the N-th are held unanswered until the server stops: a
+    client killed meanwhile has paid for exactly the N answered ones (``answered``).
+    """
+
+    def __init__(
+        self,
+        responder: Callable[[dict[str, Any]], Answer] | None = None,
+        hold_after: int | None = None,
+    ) -> None:
         self.requests: list[Recorded] = []
+        self.answered: list[Any] = []
+        self.responder = responder
+        self.hold_after = hold_after
         self._answers: deque[Answer] = deque()
         self._seen = threading.Condition()
         self._stopping = threading.Event()
@@ -126,11 +139,26 @@ class WireServer:
         with self._seen:
             return self._seen.wait_for(lambda: len(self.requests) >= count, timeout=timeout_s)
 
-    def _take(self, recorded: Recorded) -> Answer:
+    def wait_for_answers(self, count: int, timeout_s: float = 30.0) -> bool:
+        with self._seen:
+            return self._seen.wait_for(lambda: len(self.answered) >= count, timeout=timeout_s)
+
+    def _take(self, recorded: Recorded) -> Answer | None:
+        """The answer to a request, or None for one held until the server stops."""
         with self._seen:
             self.requests.append(recorded)
             self._seen.notify_all()
-            return self._answers.popleft() if self._answers else ok()
+            if self.hold_after is not None and len(self.requests) > self.hold_after:
+                return None
+            if self._answers:
+                return self._answers.popleft()
+            body = recorded.body if isinstance(recorded.body, dict) else {}
+            return self.responder(body) if self.responder is not None else ok()
+
+    def _answered(self, body: Any) -> None:
+        with self._seen:
+            self.answered.append(body)
+            self._seen.notify_all()
 
 
 def _handler_for(server: WireServer) -> type[BaseHTTPRequestHandler]:
@@ -146,9 +174,14 @@ def _handler_for(server: WireServer) -> type[BaseHTTPRequestHandler]:
                 self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
             )
             answer = server._take(recorded)
+            if answer is None:
+                server._stopping.wait()
+                return
             # A client that gave up (a timeout test) gets nothing.
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._answer(answer, body if isinstance(body, dict) else {})
+                if answer.kind == "ok":
+                    server._answered(body)
 
         def _answer(self, answer: Answer, request: dict[str, Any]) -> None:
             anthropic = self.path.rstrip("/").endswith(MESSAGES)
