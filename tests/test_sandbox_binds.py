@@ -379,3 +379,54 @@ def test_copy_products_does_not_write_through_links_in_the_cache(tmp_path: Path)
     assert list(elsewhere.iterdir()) == []
     assert (dst / "kw_ext").is_dir() and not (dst / "kw_ext").is_symlink()
     assert (dst / "kw_ext" / "kw_ext.so").is_file()
+
+
+# -- compilers outside /usr ----------------------------------------------------------------------
+
+
+def _toolchain(root: Path) -> Path:
+    """A compiler installed under its own prefix, as GPU images put gcc in /opt/gcc."""
+    (root / "bin").mkdir(parents=True)
+    (root / "lib").mkdir()
+    compiler = root / "bin" / "g++"
+    compiler.write_text("#!/bin/sh\necho compiled-by-opt-gcc\n")
+    compiler.chmod(0o755)
+    for path in (root, root / "bin", root / "lib", root.parent):
+        path.chmod(0o755)
+    return compiler
+
+
+def test_compiler_trees_are_named_by_cc_and_cxx_only_where_they_are_toolchains(
+    tmp_path: Path,
+) -> None:
+    compiler = _toolchain(tmp_path / "opt" / "gcc")
+    home = tmp_path / "home" / "user"
+    in_home = _toolchain(home / "gcc")
+    found = sandbox._compiler_trees({"CXX": str(compiler), "HOME": str(home)})
+    assert found == [tmp_path / "opt" / "gcc"]
+    # /usr is bound anyway; a prefix that holds the home directory, or sits in it, is not bound.
+    assert sandbox._compiler_trees({"CXX": "/usr/bin/g++", "HOME": str(home)}) == []
+    assert sandbox._compiler_trees({"CC": str(in_home), "HOME": str(home)}) == []
+    assert sandbox._compiler_trees({"CC": str(in_home), "HOME": str(home / "gcc")}) == []
+    bare = tmp_path / "bare" / "bin" / "cc"
+    bare.parent.mkdir(parents=True)
+    bare.write_text("")
+    assert sandbox._compiler_trees({"CC": str(bare), "HOME": str(home)}) == []
+
+
+@needs_bwrap
+def test_a_compiler_named_by_cxx_outside_usr_runs_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiler = _toolchain(tmp_path / "opt" / "gcc")
+    for parent in compiler.parents:
+        if parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o055)
+    monkeypatch.setenv("CXX", str(compiler))
+    code = f"import subprocess; print(subprocess.run([{str(compiler)!r}], capture_output=True, text=True).stdout)"  # noqa: E501
+    result = _run(tmp_path, code)
+    assert result.returncode == 0 and "compiled-by-opt-gcc" in result.log, result.log
+    monkeypatch.delenv("CXX")
+    result = _run(tmp_path, code)
+    assert result.returncode != 0 and "compiled-by-opt-gcc" not in result.log

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -259,6 +259,35 @@ def _accelerator_trees() -> list[Path]:
     return sorted(p for p in found if p.is_dir())
 
 
+# The compilers torch's extension builds call by these names (nvcc's host compiler comes from CC).
+_COMPILER_VARS = ("CC", "CXX", "CUDAHOSTCXX", "NVCC_CCBIN")
+
+
+def _compiler_trees(environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Install prefixes of compilers named by CC/CXX outside /usr (a GPU image's /opt/gcc):
+    ``PREFIX/bin/g++`` binds PREFIX, read-only, when PREFIX looks like a toolchain (it has a
+    lib or libexec folder) and holds no home directory."""
+    environ = os.environ if environ is None else environ
+    home = Path(environ.get("HOME") or "/root")
+    found: set[Path] = set()
+    for var in _COMPILER_VARS:
+        value = environ.get(var, "").split(" ")[0]
+        exe = value if os.path.isabs(value) else shutil.which(value) if value else None
+        if not exe:
+            continue
+        for path in {Path(exe), Path(os.path.realpath(exe))}:
+            prefix = path.parent.parent
+            if path.parent.name != "bin" or len(prefix.parts) < 3:
+                continue
+            if prefix == Path("/usr") or Path("/usr") in prefix.parents:
+                continue  # bound already
+            if home == prefix or prefix in home.parents or home in prefix.parents:
+                continue
+            if any((prefix / sub).is_dir() for sub in ("lib", "lib64", "libexec")):
+                found.add(prefix)
+    return sorted(found)
+
+
 class _Binds:
     """bwrap mount arguments on an empty root, with the directories their mount points need."""
 
@@ -304,7 +333,7 @@ def _bwrap_argv(
     """bwrap's command line: an empty root holding only what the child needs (E17, E24, E25).
 
     Read-only: the toolchain (/usr and the root links into it), a few files of /etc, /sys,
-    CUDA/ROCm trees outside /usr, the interpreter's trees, its ``sys.path`` and the package, and
+    CUDA/ROCm trees and the compilers named by CC/CXX outside /usr, the interpreter's trees, its ``sys.path`` and the package, and
     ``mounts.read_only``. Writable: ``mounts.writable``, the scratch dir and the remapped binds.
     Fresh: /dev, /proc, an empty /tmp. Nothing else of the host: no /home, /root, /run, /var,
     /srv, /mnt, /opt, project directories, and so no host Unix socket either. With
@@ -320,7 +349,7 @@ def _bwrap_argv(
         binds.system(Path("/etc") / name)
     # GPU runtimes and hwloc read device topology there; it holds no files of anyone's.
     binds.system(Path("/sys"))
-    for tree_path in _accelerator_trees():
+    for tree_path in _accelerator_trees() + _compiler_trees():
         binds.system(tree_path)
     for path in _interpreter_paths():
         if not binds.covered(path):
