@@ -86,7 +86,7 @@ kw="$py -m kernelwright.cli"
 cat "$OUT/facts.txt"
 
 # CUDA builds for the evaluations start now, in the background, and are cached for them.
-examples=${KW_EXAMPLES:-cuda/matmul cuda/relu triton/matmul triton/relu}
+examples=${KW_EXAMPLES:-cuda/relu triton/relu}
 for e in $examples; do
   case $e in cuda/*)
     t=${e#cuda/}
@@ -96,8 +96,15 @@ for e in $examples; do
   esac
 done
 
+# --- 0. can a sandboxed child see the GPU, and which restriction stops it if not ----------------
+step gpu_sandbox_probe 80 $py scripts/gpu_sandbox_probe.py
+cat "$OUT/logs/gpu_sandbox_probe.log"
+
+# --- 0b. what honest GPU builds import (the native-symbol allowlist) ----------------------------
+[ -n "${KW_NATIVE_PROBE:-}" ] && step gpu_native_probe 200 bash scripts/gpu_native_probe.sh
+
 # --- 1. Nsight Compute ---------------------------------------------------------------------------
-for e in ${KW_NCU_EXAMPLES:-cuda/matmul triton/matmul}; do
+for e in ${KW_NCU_EXAMPLES-cuda/matmul triton/matmul}; do
   limit=150
   case $e in triton/*) limit=100 ;; esac
   step "ncu_${e%%/*}_${e#*/}" "$limit" $py scripts/ncu_capture.py --profile "$OUT/ncu" \
@@ -129,6 +136,16 @@ for e in $examples; do case $e in triton/*) run_eval "$e" ;; esac; done
 wait
 for e in $examples; do case $e in cuda/*) run_eval "$e" ;; esac; done
 
+# The same Triton verdict at the process level: the GPU path itself, whatever bwrap does there.
+step eval_triton_relu_process 60 env KERNELWRIGHT_SANDBOX=process $kw eval examples/smoke/triton/relu.py \
+  --task smoke/relu --backend triton --json
+cp "$OUT/logs/eval_triton_relu_process.log" "$OUT/verdicts/triton_relu_process.json" 2>/dev/null
+# The agents on the GPU: one scripted round through the scheduler's build and device stages.
+$py -c 'import json, sys; src = open("examples/smoke/cuda/relu.py").read()
+json.dump({"coder": ["```python\n" + src + "```\n"]}, open("/tmp/kw-script.json", "w"))'
+step agent_run_cuda 90 $kw run --suite smoke --tasks relu --backend cuda \
+  --model scripted:/tmp/kw-script.json --rounds 1 --json
+
 # --- 4. tests -------------------------------------------------------------------------------------
 step tests_gpu 150 $py -m pytest -q -m gpu -p no:cacheprovider -rs tests
 
@@ -143,3 +160,7 @@ echo "== sandbox: ${sandbox%%$'\n'*}"
 echo "== steps (rc 124: timed out), $(elapsed) s in all =="
 printf '%-22s %8s %6s\n' step rc seconds
 for s in "${steps[@]}"; do printf '%-22s %8s %6s\n' $s; done
+
+# Few files come back from the device: everything goes back as one archive.
+tar czf /tmp/kw-device.tar.gz -C "$OUT" . 2>/dev/null && find "$OUT" -mindepth 1 -delete &&
+  mv /tmp/kw-device.tar.gz "$OUT/device.tar.gz" && echo "== $OUT/device.tar.gz: $(du -h "$OUT/device.tar.gz" | cut -f1)"

@@ -126,8 +126,14 @@ class _Assembler:
         return bytes(out)
 
 
-def build_program() -> bytes:
-    """The filter for both of our architectures (it checks ``seccomp_data.arch`` itself)."""
+def build_program(
+    *, deny_unix: bool = True, deny_inspect: bool = True, deny_io_uring: bool = True
+) -> bytes:
+    """The filter for both of our architectures (it checks ``seccomp_data.arch`` itself).
+
+    The flags leave one group of rules out each (``deny_unix``: the AF_UNIX socket rules;
+    ``deny_inspect``: ptrace and process_vm_*; ``deny_io_uring``); the sandbox uses all three,
+    the GPU probe (scripts/gpu_sandbox_probe.py) finds which one a GPU runtime trips on."""
     asm = _Assembler()
     asm.load(_ARCH)
     asm.jump(_JEQ_K, AUDIT_ARCH_X86_64, "x86_64")
@@ -139,11 +145,12 @@ def build_program() -> bytes:
         if arch == "x86_64":
             # x32 system calls: the same kernel entry points under other numbers.
             asm.jump(_JGE_K, X32_SYSCALL_BIT, "enosys")
-        asm.jump(_JEQ_K, numbers["socket"], "socket")
-        asm.jump(_JEQ_K, numbers["socketpair"], "socketpair")
-        for name in _DENIED_EPERM:
+        if deny_unix:
+            asm.jump(_JEQ_K, numbers["socket"], "socket")
+            asm.jump(_JEQ_K, numbers["socketpair"], "socketpair")
+        for name in _DENIED_EPERM if deny_inspect else ():
             asm.jump(_JEQ_K, numbers[name], "eperm")
-        for name in _DENIED_ENOSYS:
+        for name in _DENIED_ENOSYS if deny_io_uring else ():
             asm.jump(_JEQ_K, numbers[name], "enosys")
         asm.ret(SECCOMP_RET_ALLOW)
     asm.label("socket")
@@ -171,21 +178,21 @@ def native_arch() -> str | None:
     return _MACHINES.get(platform.machine().lower())
 
 
-def seccomp_program() -> bytes | None:
+def seccomp_program(**rules: bool) -> bytes | None:
     """The filter for this machine, or None where there is none (not x86_64 or aarch64)."""
     if native_arch() is None:
         return None
-    return build_program()
+    return build_program(**rules)
 
 
-def seccomp_fd() -> int | None:
+def seccomp_fd(**rules: bool) -> int | None:
     """A readable fd holding the filter, for ``bwrap --seccomp FD``, or None without a filter.
 
     It is the read end of a pipe whose write end is already closed, so bwrap reads the program
     to its end without blocking. The caller passes it to the child (``pass_fds``) and closes its
     own copy once the child has started; each child needs a fresh one.
     """
-    program = seccomp_program()
+    program = seccomp_program(**rules)
     if program is None:
         return None
     read_end, write_end = os.pipe()
