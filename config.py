@@ -62,6 +62,9 @@ class Settings:
     compile_baseline: bool = True
     # Intra-op and OpenMP threads of every timing child; 0: all the CPUs this process may use but one.
     timing_threads: int = 0
+    # The config file's [prices] table: model -> (USD per million input, output tokens), over
+    # the built-in price table (agents/providers/prices.py).
+    prices: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def with_overrides(self, **values: Any) -> Settings:
         return replace(self, **{k: v for k, v in values.items() if v is not None})
@@ -338,6 +341,7 @@ def load_settings(**flags: Any) -> Settings:
         raise TypeError(f"load_settings() got unknown settings {sorted(extra)}")
     path = config_file()
     file_values = _read_config_file(path, explicit=bool(os.environ.get("KERNELWRIGHT_CONFIG")))
+    prices = _prices(path, file_values.pop("prices", {}))
     _unknown_keys(path, file_values)
     chosen: dict[str, _Given] = {
         name: _Given(value, f"config file {_printable(str(path))}", textual=False)
@@ -352,4 +356,29 @@ def load_settings(**flags: Any) -> Settings:
         if flag is not None:
             chosen[name] = _Given(flag, f"flag --{name.replace('_', '-')}", textual=True)
     # Only the value that wins is checked: a flag may stand in for a bad value in the file.
-    return Settings(**{name: _checked(name, given) for name, given in chosen.items()})
+    return Settings(
+        **{name: _checked(name, given) for name, given in chosen.items()}, prices=prices
+    )
+
+
+def _prices(path: Path, table: Any) -> dict[str, tuple[float, float]]:
+    """The [prices] table: ``"model" = [input, output]`` in USD per million tokens."""
+    where = f"config file {_printable(str(path))}: [prices]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table of model = [input, output] USD per million")
+    prices = {}
+    for model, pair in table.items():
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1e6
+                for v in pair
+            )
+        ):
+            raise ConfigError(
+                f"{where} {_printable(str(model))} must be [input, output]: two numbers of USD "
+                "per million tokens, at least 0"
+            )
+        prices[str(model)] = (float(pair[0]), float(pair[1]))
+    return prices

@@ -200,7 +200,25 @@ def test_unknown_keys_and_tables_are_listed(config: Path) -> None:
 
 
 def test_every_setting_has_a_rule() -> None:
-    assert set(config_module._RULES) == {f.name for f in fields(Settings)}
+    # [prices] is a table of the config file only, checked on its own (see below).
+    assert set(config_module._RULES) == {f.name for f in fields(Settings)} - {"prices"}
+
+
+def test_prices_come_from_the_config_files_table(config: Path) -> None:
+    from kernelwright.agents.providers.prices import cost_usd
+
+    config.write_text('timeout = 30\n[prices]\n"my-model" = [2, 8]\n"gpt-5" = [0.5, 1.5]\n')
+    settings = load_settings()
+    assert settings.prices == {"my-model": (2.0, 8.0), "gpt-5": (0.5, 1.5)}
+    assert cost_usd("my-model", 1_000_000, 500_000, settings.prices) == pytest.approx(6.0)
+    assert cost_usd("gpt-5", 1_000_000, 0, settings.prices) == pytest.approx(0.5)  # overridden
+    for bad in ('"m" = [1]', '"m" = [-1, 2]', '"m" = ["1", 2]', '"m" = [true, 1]', '"m" = 3'):
+        config.write_text(f"[prices]\n{bad}\n")
+        with pytest.raises(ConfigError, match=r"\[prices\] m must be \[input, output\]"):
+            load_settings()
+    config.write_text('prices = "cheap"\n')
+    with pytest.raises(ConfigError, match="must be a table"):
+        load_settings()
 
 
 @pytest.mark.parametrize("kind", ["missing", "folder"])
