@@ -212,9 +212,11 @@ def run_agents(
     retry: RetryPolicy | None = None,
     progress: Callable[[AgentEvent], None] | None = None,
     warn: Callable[[str], None] = lambda message: None,
+    provider: Provider | None = None,
 ) -> AgentOutcome:
     """Run (or resume) the agents; raises AgentError or ProviderError (usage: exit 2) and
-    RunStopped; Ctrl-C leaves the run ``interrupted`` and propagates."""
+    RunStopped; Ctrl-C leaves the run ``interrupted`` and propagates. ``provider`` stands in
+    for the one ``plan.model`` names (benchmarks: a scripted provider with latency)."""
     recorded: dict[str, Any] = {}
     if resume_run is not None:
         plan, recorded = _resumed_plan(store, resume_run, plan)
@@ -237,9 +239,12 @@ def run_agents(
     except UnknownBackend as exc:
         raise AgentError(str(exc)) from None
     tasks = _select_tasks(plan.suite, plan.tasks)
-    provider, identity = make_provider(
-        plan.model, store, base_url=plan.base_url, keys=keys, prices=prices, retry=retry
-    )
+    if provider is None:
+        provider, identity = make_provider(
+            plan.model, store, base_url=plan.base_url, keys=keys, prices=prices, retry=retry
+        )
+    else:
+        identity = identity_digest(provider)
     budget = plan.budget or Budget()
     seed = plan.seed if plan.seed is not None else 0
     limit, why = worker_limit(plan.backend)

@@ -264,6 +264,7 @@ def run_cmd(
                         cfg.eval_options(),
                         resume_run=resume,
                         use_recorded=use_recorded,
+                        prices=cfg.prices,
                         progress=view,
                         warn=warn,
                     )

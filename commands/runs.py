@@ -420,24 +420,70 @@ def runs_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 @runs_app.command("show")
 def runs_show(run_ref: RunArgument, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show one run's per-task results."""
+    """Show one run's per-task results; for an agent run, its lineage and spend too."""
+    from kernelwright.runs.agent_records import lineage, spend
+
     with open_store(db) as store:
         run_id = resolve_run(store, run_ref)
         run = store.get_run(run_id)
         rows, missing, unmatched, results = run_summary(store, run_id)
+        agent_run = run.options.get("kind") == "run"
+        nodes = lineage(store, run_id) if agent_run else []
+        spent = spend(store, run_id) if agent_run else None
     if as_json:
         tasks = []
         for row in rows:
             result = results.get(row.task_id)
             tasks.append({**row.to_json(), "record": result.record if result else None})
-        print_json(
-            {"run": run.to_json(), "tasks": tasks, "missing": missing, "unmatched": unmatched}
-        )
+        payload: dict[str, Any] = {
+            "run": run.to_json(),
+            "tasks": tasks,
+            "missing": missing,
+            "unmatched": unmatched,
+        }
+        if agent_run and spent is not None:
+            payload["lineage"] = [node.to_json() for node in nodes]
+            payload["spend"] = spent.to_json()
+        print_json(payload)
         return
     head = f"run {run.id}: {run.label}  suite={run.suite}  backend={run.backend}  {run.status}"
     if run.model:
         head += f"  model={run.model}"
     print_summary(head, rows, unmatched)
+    if agent_run and spent is not None:
+        print_lineage(nodes)
+        cost = f"${spent.cost_usd:.4f}" if spent.cost_usd is not None else "cost unknown"
+        say(
+            f"spend: {spent.calls} LLM calls ({spent.cached} from the cache), "
+            f"{spent.prompt_tokens} prompt + {spent.completion_tokens} completion tokens, {cost}, "
+            f"{spent.latency_s:.1f} s waiting"
+        )
+
+
+def print_lineage(nodes: list[Any]) -> None:
+    """Each task's candidates as a tree: a child under the parent it improved."""
+    from rich.tree import Tree
+
+    children: dict[int | None, list[Any]] = {}
+    known = {node.candidate_id for node in nodes}
+    for node in nodes:
+        parent = node.parent_id if node.parent_id in known else None
+        children.setdefault(parent, []).append(node)
+
+    def label(node: Any) -> Text:
+        speed = f" {node.speedup:.3g}x" if node.speedup is not None else ""
+        return term(f"#{node.candidate_id} {node.status or 'not verified'}{speed}")
+
+    def grow(branch: Tree, node: Any) -> None:
+        for child in children.get(node.candidate_id, []):
+            grow(branch.add(label(child)), child)
+
+    by_task: dict[str, Tree] = {}
+    for root in children.get(None, []):
+        tree = by_task.setdefault(root.task_id, Tree(term(f"lineage of {root.task_id}")))
+        grow(tree.add(label(root)), root)
+    for tree in by_task.values():
+        out.print(tree)
 
 
 @runs_app.command("export")

@@ -418,7 +418,7 @@ def test_request_keys_and_scripted_tags() -> None:
     assert request_key(one, "id") == request_key(Request.of("p", tag="coder:t:r1"), "id")
     assert request_key(one, "id") != request_key(Request.of("p", tag="coder:t:r2"), "id")
     assert request_key(one, "id") != request_key(one, "other")
-    queues = {"coder:t": [], "coder": [], "*": []}
+    queues: dict[str, list[str]] = {"coder:t": [], "coder": [], "*": []}
     assert queue_for("coder:t:r1", queues) == "coder:t"
     assert queue_for("coder:u:r1", queues) == "coder"
     assert queue_for("judge:t:r1", queues) == "*"

@@ -52,7 +52,8 @@ class ReplayProvider(Provider):
             if found is None:
                 raise ProviderError(
                     f"run {self.run_id} holds no reply for the call {request.tag or '(untagged)'}: "
-                    "the replay has left the stored run"
+                    "the replay has left the stored run",
+                    usage_error=True,
                 )
             self._used.add(found.id)
         return Reply(
