@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The main job on a machine with no key and no GPU: set up, evaluate the shipped example kernels
-# on the smoke suite as stored runs (C++ on the CPU; Triton on its interpreter), print the
-# verdicts and the leaderboard.
+# The main job on a machine with no key and no GPU: set up, let the agents write C++ kernels for
+# two smoke tasks (refine: Coder, verifier, Judge for three rounds) with replies scripted in
+# examples/agents/ instead of a model, store the run, show its lineage and print the leaderboard.
+# With a key, swap the --model for a real one (README: "Agents").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 kw=.venv/bin/kernelwright
 $kw doctor
-$kw bench examples/smoke/cpu --suite smoke --backend cpu --label cpu-examples
-$kw bench examples/smoke/triton --suite smoke --backend triton --label triton-examples
+$kw run --suite smoke --tasks relu,row_sum --backend cpu --strategy refine --rounds 3 \
+  --model scripted:examples/agents/smoke_cpu_scripted.json --label scripted-agents
+$kw runs show latest
 $kw leaderboard --group-by label,backend
