@@ -116,8 +116,16 @@ def test_the_directory_python_started_from_is_not_bound(monkeypatch: pytest.Monk
 # -- E25: host Unix sockets and the seccomp filter ------------------------------------------
 
 
+# A child given device nodes is treated as a GPU child (here /dev/null stands in for a GPU's
+# nodes): its filter lets it create Unix sockets, which the CUDA driver needs.
+GPU_LIKE = sandbox.Mounts(devices=["/dev/null"])
+
+
 @needs_bwrap
-def test_host_unix_sockets_are_not_reachable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mounts", [None, GPU_LIKE], ids=["plain", "device-nodes"])
+def test_host_unix_sockets_are_not_reachable(
+    tmp_path: Path, mounts: sandbox.Mounts | None
+) -> None:
     tag = secrets.token_hex(6)
     servers = [
         UnixServer(Path(f"/run/kw-test-{tag}.sock")),
@@ -135,7 +143,7 @@ for path in {[str(s.path) for s in servers]!r}:
         print("REFUSED", path, exc.errno)
 """
     try:
-        child = _run(tmp_path, code)
+        child = _run(tmp_path, code, mounts)
     finally:
         for server in servers:
             server.close()
@@ -179,6 +187,19 @@ print("loopback ok")
         assert f"{name} ok" in child.log, child.log
     # The filter's fd went to bwrap only: the parent closed its copy.
     assert len(os.listdir("/proc/self/fd")) == fds_before
+    # A GPU child may create them (the CUDA driver does); the other rules still hold there.
+    gpu = _run(tmp_path, code + PTRACE_PROBE, GPU_LIKE)
+    assert gpu.returncode == 0, gpu.log
+    for name in ("unix_stream", "unix_dgram", "pair_dgram", "pair_stream", "inet"):
+        assert f"{name} ok" in gpu.log, gpu.log
+    assert f"ptrace -1 {errno.EPERM}" in gpu.log, gpu.log
+
+
+PTRACE_PROBE = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+print("ptrace", libc.ptrace(0, 0, None, None), ctypes.get_errno())  # PTRACE_TRACEME
+"""
 
 
 @needs_bwrap

@@ -386,10 +386,18 @@ def _bwrap_argv(
     return argv + list(command)
 
 
-def _seccomp_fd() -> int:
+def _seccomp_fd(gpu: bool = False) -> int:
     """A fresh fd holding the seccomp filter for ``bwrap --seccomp``, or -1 where there is none
-    (not x86_64 or aarch64). The caller passes it to bwrap and closes its copy once bwrap runs."""
-    fd = seccomp.seccomp_fd()
+    (not x86_64 or aarch64). The caller passes it to bwrap and closes its copy once bwrap runs.
+
+    A child with GPU device nodes may create Unix sockets. On an H200 the CUDA driver failed to
+    initialize under the full filter (error 304, "OS call failed") and worked without it; of the
+    filter's rules only the AF_UNIX one refuses a call that a driver's initialization makes (the
+    others refuse ptrace, process_vm_* and io_uring). That this rule alone was the cause has not
+    been confirmed on a GPU. Host sockets stay out of reach by the mount table (no host socket
+    directory is bound) and abstract ones by the network namespace (E25).
+    """
+    fd = seccomp.seccomp_fd(deny_unix=not gpu)
     return -1 if fd is None else fd
 
 
@@ -577,7 +585,8 @@ def run_child(
         if is_root():
             # RLIMIT_NPROC is not enforced for root, so it is applied after the uid drop.
             command = ["prlimit", f"--nproc={limits.processes}:{limits.processes}", "--", *command]
-        filter_fd = _seccomp_fd()  # bwrap reads the filter from it before the child starts
+        # bwrap reads the filter from it before the child starts.
+        filter_fd = _seccomp_fd(gpu=bool(mounts.devices))
         argv = _bwrap_argv(scratch, mounts, command, filter_fd if filter_fd >= 0 else None)
     elif level == "process":
         argv = list(command)
