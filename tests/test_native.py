@@ -327,3 +327,58 @@ def test_python_descendant_finds_the_interpreter_below_a_launcher() -> None:
 )
 def test_qualified_name(demangled: str, qualified: str) -> None:
     assert native.qualified_name(demangled) == qualified
+
+
+# -- honest GPU builds, captured on an H200 (tests/data/native/h200/README.md) ----------------
+
+H200 = Path(__file__).resolve().parent / "data" / "native" / "h200"
+
+
+def _captured(name: str) -> list[native.Symbol]:
+    return native.demangled_symbols(native.parse_nm((H200 / name).read_text()))
+
+
+def test_an_honest_cuda_build_from_an_h200_image_is_accepted() -> None:
+    symbols = _captured("cuda_relu_load_inline.nm.txt")
+    assert len(symbols) > 200 and any(s.name == "__cudaLaunchKernel" for s in symbols)
+    # Its toolchain links parts of libstdc++ statically: libitm hooks, syscall, iconv, ...
+    assert {"_ITM_RU1", "syscall"} <= {s.name for s in symbols}
+    assert native.refused_symbols(symbols) == ()
+
+
+def test_a_triton_launcher_is_accepted_only_as_a_launcher() -> None:
+    symbols = _captured("triton_launcher.nm.txt")
+    refused = native.refused_symbols(symbols)
+    assert "dlopen@GLIBC_2.34" in refused and "cuCtxSetCurrent" in refused
+    assert native.refused_symbols(symbols, launcher=True) == ()
+    # Triton's driver glue loads modules: not launcher work, trusted only by its bytes.
+    glue = native.refused_symbols(_captured("triton_cuda_utils.nm.txt"), launcher=True)
+    assert "cuModuleLoadData" in glue and "dlclose@GLIBC_2.34" in glue
+
+
+LAUNCHER_C = r"""
+#include <dlfcn.h>
+typedef int (*launch_t)(void*, void*, void**, void**);
+int launch(void* config, void* fn) {
+    void* lib = dlopen("%s", RTLD_LAZY);
+    launch_t go = lib ? (launch_t)dlsym(lib, "%s") : 0;
+    return go ? go(config, fn, 0, 0) : -1;
+}
+"""
+
+
+def test_a_launcher_that_names_another_library_is_refused(tmp_path: Path) -> None:
+    honest = _build(tmp_path, "honest", LAUNCHER_C % ("libcuda.so.1", "cuLaunchKernelEx"))
+    planted = _build(tmp_path, "planted", LAUNCHER_C % ("libcublas.so.12", "cublasSgemm_v2"))
+    for so in (honest, planted):
+        so.rename(so.parent / "__triton_launcher.cpython-312-x86_64-linux-gnu.so")
+        moved = so.parent / "__triton_launcher.cpython-312-x86_64-linux-gnu.so"
+        as_launcher = inspect_objects([str(moved)], [], triton_launchers=True)
+        as_other = inspect_objects([str(moved)], [], triton_launchers=False)
+        assert _checks(as_other) == ["native_symbols"]  # dlopen, outside a Triton GPU run
+        if so is honest:
+            assert as_launcher == []
+        else:
+            assert _checks(as_launcher) == ["native_symbols"]
+            assert "names libcublas.so.12" in as_launcher[0].detail
+        moved.unlink()

@@ -533,7 +533,9 @@ class Evaluation:
         ]
         rest = [p for p in paths if not _under(p, self.options.cache_dir)]
         trusted = [r for r in self._trusted_roots() if not _under(str(self.options.cache_dir), r)]
-        findings = native.inspect_objects(mine, [], root=where)
+        findings = native.inspect_objects(
+            mine, [], root=where, triton_launchers=self._driver_glue()
+        )
         findings += native.inspect_objects(rest, trusted, root=where)
         if phase != "compile":
             busy = _busy_threads(worker)

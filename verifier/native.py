@@ -12,7 +12,7 @@ own, since nothing about it can be checked.
 What this guarantees: the candidate's own code links to nothing outside the allowlist. What it
 does not: code that finds addresses at run time by hand (reading ELF tables through memory)
 does not import them; the allowlist keeps the tools for that (``dlsym``, ``dl_iterate_phdr``,
-``mprotect``, ``syscall``) out, which raises the cost, and the op witnesses (the dispatch mode
+``mprotect``) out, which raises the cost, and the op witnesses (the dispatch mode
 and the profiler) plus the parent's raw comparison of outputs stay the outside backstop. Nor does it see a
 file rewritten in place after it was loaded (bindings already made, names changed on disk):
 build outputs should be read-only to the candidate once built.
@@ -83,9 +83,11 @@ _ALLOW_C = re.compile(
     # hipsparse*, hipfft*, hiprand*; rocblas/miopen are other prefixes.
     r"|hip[A-Z]\w*|__hip\w*"
     # The C++ ABI and unwinder when they appear without a version tag, and the weak hooks every
-    # gcc-built shared object references (profiling, transactional memory, finalizers).
+    # gcc-built shared object references (profiling, finalizers, and libitm's transactional
+    # memory entry points, which the parts of libstdc++ that a toolchain links in statically
+    # reference: seen in an honest CUDA build on an H200 image whose gcc lives in /opt/gcc).
     r"|__cxa_\w+|__gxx_personality_v0|_Unwind_\w+|__dynamic_cast|__tls_get_addr"
-    r"|__gmon_start__|_ITM_deregisterTMCloneTable|_ITM_registerTMCloneTable|_Jv_RegisterClasses"
+    r"|__gmon_start__|_ITM_\w+|_Jv_RegisterClasses"
     r"|__stack_chk_fail"
     # torch's Python bindings for tensors, devices, dtypes and sizes (THPVariable_Wrap turns the
     # result into a Python tensor).
@@ -118,6 +120,9 @@ _ALLOW_QUALIFIED = re.compile(
     r"|AutogradMetaInterface|VariableVersion|GradMode|AutoGradMode|NoGradGuard"
     r"|InferenceMode|AutoFwGradMode|SourceLocation|str|toString|typeMetaToScalarType"
     r"|get_backtrace|GetExceptionString|detail|cuda|hip"
+    # Inline code of torch 2.11's headers: SmallVector growth (sizes, strides) and the error an
+    # IValue raises when it holds no tensor; both seen in an honest CUDA build on an H200.
+    r"|SmallVectorBase|IValue::reportToTensorTypeError"
     r"|impl::(?:getGlobalPyInterpreter|PyInterpreter|getDeviceGuardImpl"
     r"|device_guard_impl_registry|DeviceGuardImplInterface|VirtualGuardImpl"
     # ExcludeDispatchKeyGuard: torch/extension.h's Python argument helpers
@@ -170,11 +175,14 @@ _DENY_QUALIFIED = re.compile(r"DispatchKeySet|dispatch_key")
 # C runtime functions that are not kernel work, denied although they carry a runtime version
 # tag: dl* reach any symbol of any library by name at run time (the allowlist would mean
 # nothing), mmap/mprotect/mremap can rewrite the code of torch or of the harness (timers,
-# witnesses), syscall/ptrace/process_vm_* do the same by other doors, and process creation moves
-# work out of the process.
+# witnesses), ptrace/process_vm_* do the same by another door, and process creation moves work
+# out of the process. ``syscall`` is not denied: a raw system call needs no import (inline
+# assembly), so refusing the import only rejected honest builds whose toolchain links parts of
+# libstdc++ in statically (futex waits, getrandom), and the seccomp filter, not this list, is
+# what refuses ptrace and process_vm_* however they are called.
 _DENY_C = re.compile(
     r"dlopen|dlmopen|dlsym|dlvsym|dlinfo|dladdr1?|dlerror|dlclose|dl_iterate_phdr|_dl_\w+"
-    r"|__libc_dl\w+|syscall|ptrace|process_vm_readv|process_vm_writev"
+    r"|__libc_dl\w+|ptrace|process_vm_readv|process_vm_writev"
     r"|mprotect|pkey_mprotect|mmap|mmap64|mremap"
     r"|fork|vfork|clone|clone3|execv\w*|execl\w*|fexecve|system|popen|posix_spawnp?|prctl"
 )
@@ -329,34 +337,28 @@ class _Uninspectable(Exception):
     pass
 
 
-_CACHE: dict[tuple[int, int, int, int], tuple[str, ...]] = {}
+_CACHE: dict[tuple[int, int, int, int, bool], tuple[str, ...]] = {}
 
 
-def _undefined_symbols(path: str) -> list[Symbol]:
-    nm = shutil.which("nm")
-    cxxfilt = shutil.which("c++filt")
-    if nm is None or cxxfilt is None:
-        raise _Uninspectable("nm or c++filt not found")
-    try:
-        done = subprocess.run(
-            [nm, "-D", "--undefined-only", path],
-            capture_output=True,
-            text=True,
-            timeout=_NM_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise _Uninspectable(f"nm failed: {exc}") from exc
-    if done.returncode != 0:
-        raise _Uninspectable(f"nm failed: {done.stderr.strip()[:200]}")
+def parse_nm(text: str) -> list[tuple[str, str]]:
+    """(name, version) of each undefined symbol in ``nm -D --undefined-only`` output."""
     raw: list[tuple[str, str]] = []
-    for line in done.stdout.splitlines():
+    for line in text.splitlines():
         parts = line.split()
         if len(parts) < 2 or parts[-2] not in ("U", "w", "v"):
             continue
         name, _, version = parts[-1].partition("@")
         raw.append((name, version.lstrip("@")))
+    return raw
+
+
+def demangled_symbols(raw: list[tuple[str, str]]) -> list[Symbol]:
+    """Symbols with their demangled text (``c++filt``). Raises _Uninspectable."""
     if not raw:
         return []
+    cxxfilt = shutil.which("c++filt")
+    if cxxfilt is None:
+        raise _Uninspectable("c++filt not found")
     try:
         demangled = subprocess.run(
             [cxxfilt],
@@ -374,24 +376,93 @@ def _undefined_symbols(path: str) -> list[Symbol]:
     ]
 
 
-def disallowed_symbols(path: str) -> tuple[str, ...]:
+def _undefined_symbols(path: str) -> list[Symbol]:
+    nm = shutil.which("nm")
+    if nm is None:
+        raise _Uninspectable("nm not found")
+    try:
+        done = subprocess.run(
+            [nm, "-D", "--undefined-only", path],
+            capture_output=True,
+            text=True,
+            timeout=_NM_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _Uninspectable(f"nm failed: {exc}") from exc
+    if done.returncode != 0:
+        raise _Uninspectable(f"nm failed: {done.stderr.strip()[:200]}")
+    return demangled_symbols(parse_nm(done.stdout))
+
+
+# Triton before 3.7 compiles a launcher per kernel signature into the child's Triton cache
+# (``__triton_launcher*.so``): it sets the CUDA context and the function's attributes and
+# launches, with cuLaunchKernel or with cuLaunchKernelEx found by dlopen("libcuda.so.1") and
+# dlsym. Its source is generated in the candidate's process, so it cannot be trusted by its
+# bytes as the driver glue is. In a Triton evaluation on a GPU, a file of that name may import
+# these too, provided the only shared libraries it names are the GPU driver's and the C
+# runtime's and Python's; a library name
+# computed at run time would pass that test, which only raises the cost, as the rest does.
+LAUNCHER_NAME = re.compile(r"__triton_launcher[\w.-]*\.so")
+_LAUNCHER_C = re.compile(
+    r"cu(?:CtxGetCurrent|CtxSetCurrent|CtxGetDevice|DeviceGet|DeviceGetAttribute"
+    r"|DevicePrimaryCtxRetain|FuncGetAttribute|FuncSetAttribute|FuncSetCacheConfig"
+    r"|GetErrorString|PointerGetAttributes?|LaunchKernel|LaunchKernelEx|StreamIsCapturing"
+    r"|OccupancyMaxActiveClusters|TensorMapEncodeTiled|TensorMapEncodeIm2col)"
+    r"|dlopen|dlsym|dlerror"
+)
+_LIBRARY_NAME = re.compile(rb"lib[A-Za-z0-9_+-]+\.so(?:\.[0-9]+)*")
+# What a launcher may name: the GPU driver, and the C runtime and Python it links to.
+_LAUNCHER_LIBRARIES = re.compile(
+    rb"lib(?:cuda|amdhip64|c|m|pthread|dl|rt|gcc_s|stdc\+\+|python3\.[0-9]+)\.so(?:\.[0-9]+)*"
+)
+
+
+def refused_symbols(symbols: list[Symbol], launcher: bool = False) -> tuple[str, ...]:
+    """The symbols off the allowlist, as shown in findings (each once, in order); with
+    ``launcher``, judged as a Triton launcher's."""
+    bad: list[str] = []
+    for symbol in symbols:
+        if symbol_allowed(symbol):
+            continue
+        if (
+            launcher
+            and _LAUNCHER_C.fullmatch(symbol.name)
+            and not symbol.version.startswith("GLIBC_PRIVATE")
+        ):
+            continue
+        shown = symbol.shown()
+        if shown not in bad:
+            bad.append(shown)
+    return tuple(bad)
+
+
+def foreign_libraries(data: bytes) -> list[str]:
+    """Shared-library names in a file's bytes other than the GPU driver's and the runtime's."""
+    names = {m.group(0) for m in _LIBRARY_NAME.finditer(data)}
+    return sorted(n.decode() for n in names if not _LAUNCHER_LIBRARIES.fullmatch(n))
+
+
+def disallowed_symbols(path: str, launcher: bool = False) -> tuple[str, ...]:
     """The imported symbols of one ELF file that are off the allowlist, cached by inode, size
-    and mtime (one nm per distinct file per process). Raises _Uninspectable."""
+    and mtime (one nm per distinct file per process). With ``launcher`` (a Triton launcher in a
+    Triton evaluation on a GPU), the launcher's imports are allowed too, and a library name
+    other than the driver's in the file is refused. Raises _Uninspectable."""
     try:
         st = os.stat(path)
     except OSError as exc:
         raise _Uninspectable(str(exc)) from exc
-    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, launcher)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    bad: list[str] = []
-    for symbol in _undefined_symbols(path):
-        if not symbol_allowed(symbol):
-            shown = symbol.shown()
-            if shown not in bad:
-                bad.append(shown)
-    result = tuple(bad)
+    result = refused_symbols(_undefined_symbols(path), launcher)
+    if launcher:
+        try:
+            with open(path, "rb") as f:
+                named = foreign_libraries(f.read())
+        except OSError as exc:
+            raise _Uninspectable(str(exc)) from exc
+        result += tuple(f"names {name}" for name in named)
     _CACHE[key] = result
     return result
 
@@ -530,11 +601,16 @@ def _under(path: str, roots: Iterable[Path]) -> bool:
 
 
 def inspect_objects(
-    paths: list[str], trusted_roots: list[Path], root: str | None = None
+    paths: list[str],
+    trusted_roots: list[Path],
+    root: str | None = None,
+    triton_launchers: bool = False,
 ) -> list[Finding]:
     """Findings for the untrusted native code among ``paths`` (from ``parse_maps`` or
     ``mapped_files``). ``root``, e.g. ``/proc/<pid>/root``, is where the paths are opened
-    when the child sees another mount namespace; trust is decided on the paths as given."""
+    when the child sees another mount namespace; trust is decided on the paths as given.
+    ``triton_launchers``: a Triton evaluation on a GPU, whose per-kernel launchers are judged
+    as such (see ``LAUNCHER_NAME``)."""
     findings: list[Finding] = []
     for path in paths:
         executable = getattr(path, "executable", True)
@@ -565,8 +641,9 @@ def inspect_objects(
             continue
         if not is_elf:
             continue  # a data file: nothing runs from it
+        launcher = triton_launchers and LAUNCHER_NAME.fullmatch(os.path.basename(name)) is not None
         try:
-            bad = disallowed_symbols(opened)
+            bad = disallowed_symbols(opened, launcher)
         except _Uninspectable as exc:
             findings.append(Finding("native_unverifiable", f"{name} cannot be inspected: {exc}"))
             continue
