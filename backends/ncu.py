@@ -128,7 +128,18 @@ class KernelProfile:
 
 _PREFIX = {"n": -9, "u": -6, "m": -3, "K": 3, "M": 6, "G": 9, "T": 12}  # powers of ten
 _SCALED = {"byte", "sector", "request", "inst", "cycle", "warp", "second"}
-_TIME_NS = {"nsecond": 1.0, "usecond": 1e3, "msecond": 1e6, "second": 1e9}
+# ncu 2025.3 writes durations as "us", "ms", "ns" in its auto-unit CSV (an H200 capture showed
+# "us"); older versions and the base-unit export write "usecond" and the like.
+_TIME_NS = {
+    "nsecond": 1.0,
+    "usecond": 1e3,
+    "msecond": 1e6,
+    "second": 1e9,
+    "ns": 1.0,
+    "us": 1e3,
+    "ms": 1e6,
+    "s": 1e9,
+}
 
 
 def _unit_power(word: str) -> tuple[int, str]:

@@ -320,3 +320,37 @@ def test_find_ncu_and_its_report_module(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PATH", str(cuda / "bin") + os.pathsep + str(tmp_path / "empty"))
     monkeypatch.delenv("CUDA_HOME")
     assert find_ncu() == str(wrapper)
+
+
+# -- reports captured on an H200 (tests/data/ncu/h200/COMMANDS.txt) ------------------------------
+
+H200 = DATA / "h200"
+
+
+def _base_values(profile: KernelProfile) -> dict[str, float | None]:
+    return {m: normalize(v, profile.units.get(m, ""))[0] for m, v in profile.metrics.items()}
+
+
+@pytest.mark.parametrize("name", ["cuda_matmul", "triton_matmul"])
+def test_reports_captured_on_an_h200_parse_and_agree(name: str) -> None:
+    """ncu 2025.3.1 on an H200, the candidate's NVTX range only: three launches of one kernel.
+    The raw CSV page (auto units, two decimals) and the ncu_report dump (base units, full
+    precision) of one report must tell the same story once both are in base units."""
+    from_csv = parse_csv((H200 / f"{name}.raw.csv").read_text())
+    from_json = parse_report_json(json.loads((H200 / f"{name}.json").read_text()))
+    assert len(from_csv) == len(from_json) == 3
+    assert all("matmul_kernel" in k.name for k in from_csv)
+    assert all(len(k.metrics) == 39 and None not in k.metrics.values() for k in from_csv)
+    for text_kernel, dumped in zip(from_csv, from_json, strict=True):
+        a, b = _base_values(text_kernel), _base_values(dumped)
+        for metric, value in b.items():
+            assert value is not None and a[metric] is not None, metric
+            assert a[metric] == pytest.approx(value, rel=0.01, abs=0.01), metric
+    # Durations: "us" in the CSV, read as ns like the dump's; the kernel took microseconds.
+    assert '"us"' in (H200 / f"{name}.raw.csv").read_text().splitlines()[1]
+    assert from_csv[0].units["gpu__time_duration.sum"] == "nsecond"
+    assert from_csv[0].metrics["gpu__time_duration.sum"] > 1000
+    summary = summarize(from_csv)
+    light = summary["speed_of_light"]
+    assert 0 < light["sm__throughput.avg.pct_of_peak_sustained_elapsed"] < 100
+    assert set(summary) >= {"compute", "memory", "access", "occupancy"}
