@@ -486,6 +486,44 @@ def print_lineage(nodes: list[Any]) -> None:
         out.print(tree)
 
 
+@runs_app.command("calls")
+def runs_calls(
+    run_ref: RunArgument,
+    full: Annotated[
+        bool, typer.Option("--full", help="With each call's prompt and reply (JSON only).")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List an agent run's LLM calls: role, tag, outcome, tokens, cost and latency."""
+    from kernelwright.runs.agent_records import run_calls
+
+    if full and not as_json:
+        fail("--full goes with --json")
+    with open_store(db) as store:
+        run_id = resolve_run(store, run_ref)
+        calls = run_calls(store, run_id)
+    if as_json:
+        print_json([call.to_json(with_text=full) for call in calls])
+        return
+    table = Table(title=f"run {run_id}: {len(calls)} LLM calls", title_justify="left")
+    for name in ("id", "role", "tag", "outcome", "tokens", "cost", "latency", "from"):
+        table.add_column(name, justify="right" if name in ("id", "tokens", "cost") else "left")
+    for call in calls:
+        tokens = (call.prompt_tokens or 0) + (call.completion_tokens or 0)
+        table.add_row(
+            str(call.id),
+            term(call.role),
+            term(call.tag or ""),
+            term(call.outcome or ""),
+            str(tokens),
+            f"${call.cost_usd:.4f}" if call.cost_usd is not None else "-",
+            f"{call.latency_s:.2f} s" if call.latency_s is not None else "-",
+            f"cache #{call.cached_from}" if call.cached_from is not None else "",
+        )
+    out.print(table)
+
+
 @runs_app.command("export")
 def runs_export(
     run_ref: RunArgument,

@@ -118,6 +118,11 @@ def test_refine_run_resume_and_replay(env: dict[str, str], tmp_path: Path) -> No
     shown_run = json.loads(shown.stdout)
     assert [n["parent_id"] for n in shown_run["lineage"]] == [None, lineage[0][0], lineage[1][0]]
     assert shown_run["spend"]["calls"] == 6
+    listed = kw(env, "runs", "calls", str(run_id), "--json", "--full")
+    assert listed.returncode == 0, listed.stderr
+    stored_calls = json.loads(listed.stdout)
+    assert [c["tag"] for c in stored_calls] == [tag for tag, _ in calls]
+    assert "```python" in stored_calls[0]["response"] and "## Task" in stored_calls[0]["prompt"]
 
     # Resumed after the end, it asks nothing and measures nothing again.
     again = kw(env, "run", "--resume", str(run_id), "--json")
