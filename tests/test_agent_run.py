@@ -251,3 +251,31 @@ def test_evolve_killed_and_resumed_pays_no_call_twice_and_leaks_no_key(
     assert all(PLANTED_KEY not in text for text in written)
     for path in files:
         assert PLANTED_KEY.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--model", "openai:gpt-5"), "OPENAI_API_KEY is not set"),
+        (("--model", "anthropic:claude-sonnet-4-5"), "ANTHROPIC_API_KEY is not set"),
+        (("--model", "foo:bar"), "unknown provider spec 'foo:bar'"),
+        (("--model", "replay:abc"), "replay needs a run id"),
+        (("--model", "replay:99"), "no run 99"),
+        (("--model", "scripted:/nonexistent.json"), "no script file"),
+        (("--model", "openai-compatible:m"), "needs the server's base URL"),
+        (("--model", "scripted:x", "--strategy", "annealing"), "unknown strategy 'annealing'"),
+        (("--model", "scripted:x", "--rounds", "0"), "at least one round"),
+        (("--model", "scripted:x", "--tasks", "nope"), "no task nope in suite smoke"),
+        (("--model", "scripted:x", "--target-roofline", "2"), "between 0 and 1"),
+    ],
+)
+def test_what_cannot_run_is_one_line_and_exit_2_and_stores_nothing(
+    env: dict[str, str], tmp_path: Path, flags: tuple[str, ...], message: str
+) -> None:
+    env = {k: v for k, v in env.items() if not k.endswith("_API_KEY")}
+    env["KERNELWRIGHT_KEYS"] = str(tmp_path / "no-keys.toml")
+    done = kw(env, "run", "--suite", "smoke", "--tasks", "relu", "--backend", "cpu", *flags)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    if db_file(env).exists():
+        assert rows(env, "select count(*) from runs") == [(0,)]

@@ -26,6 +26,10 @@ class ProviderOptions:
 Factory = Callable[[str, ProviderOptions], Provider]
 
 _FACTORIES: dict[str, Factory] = {}
+# What follows the prefix, where it is not a model name.
+_ARGUMENT = {"scripted": "<file>"}
+# Specs that callers resolve themselves (the agent driver answers replay:<run> from its store).
+OTHER_SPECS = ["replay:<run>"]
 
 
 def register_provider(prefix: str, factory: Factory) -> None:
@@ -55,7 +59,10 @@ def provider_for(
     if not sep or prefix not in _FACTORIES:
         raise ProviderError(
             f"unknown provider spec {spec!r}: use one of "
-            + ", ".join(f"{name}:<model>" for name in provider_prefixes()),
+            + ", ".join(
+                [f"{name}:{_ARGUMENT.get(name, '<model>')}" for name in provider_prefixes()]
+                + OTHER_SPECS
+            ),
             usage_error=True,
         )
     if not model:
