@@ -9,18 +9,21 @@ them back, checks the user's flags against them, and drives every task again fro
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from kernelwright.agents.calls import identity_digest
-from kernelwright.agents.facts import device_facts
+from kernelwright.agents.facts import device_facts, facts_from_record
 from kernelwright.agents.loop import AgentEvent, AgentRun, Budget, RunStopped
-from kernelwright.agents.providers.base import Provider, ProviderError, RetryPolicy
-from kernelwright.agents.providers.prices import PriceLike
+from kernelwright.agents.providers.base import Provider, ProviderError, RetryPolicy, public_url
+from kernelwright.agents.providers.prices import PriceLike, price_for
 from kernelwright.agents.providers.registry import provider_for
 from kernelwright.agents.providers.replay import ReplayProvider
+from kernelwright.agents.providers.sdk import SdkProvider
 from kernelwright.agents.strategies import STRATEGIES, make_strategy
 from kernelwright.backends import UnknownBackend, get_backend
 from kernelwright.bench_tasks import Task, TaskError, list_suites, load_suite
@@ -80,6 +83,7 @@ class AgentPlan:
     llm_workers: int = 4
     tasks_at_once: int = 2
     jobs: int = 1
+    retry_failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,16 +93,55 @@ class AgentOutcome:
     stage_times: dict[str, Any]
     paid_calls: int
     reused_calls: int
+    failed_calls: int = 0
+    last_error: str = ""
 
 
-def _public_url(url: str | None) -> str | None:
-    """A base URL without credentials, query or fragment: what may be stored."""
-    if not url:
+@dataclass(frozen=True)
+class _Recorded:
+    """What a resumed run keeps from its record: the identity its calls were keyed with and the
+    device facts its prompts told, so that its requests are the same ones again."""
+
+    options: dict[str, Any]
+    identity: str
+    facts: dict[str, Any]
+
+
+_IDENTITY = re.compile(r"[0-9a-f]{32}")
+MAX_SPEC = 200  # runs.model and runs.label are 200 characters wide
+
+
+def checked_base_url(url: str | None) -> str | None:
+    """A --base-url the SDKs can use: http(s) with a host; else AgentError."""
+    if url is None:
         return None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a bad port raises here, not deep in the SDK
+    except ValueError as exc:
+        raise AgentError(f"--base-url {visible(url)} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+        raise AgentError(f"--base-url must be an http(s) URL with a host, not {visible(url)}")
+    return url
+
+
+def _checked_budget(run_id: int, budget: dict[str, Any]) -> Budget:
+    """A recorded budget, each limit checked as the flags are; else AgentError."""
+    whole = {"candidates", "tokens"}
+    fields: dict[str, Any] = {}
+    for name in Budget().__dict__:
+        value = budget.get(name)
+        if value is None:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value <= 0:
+            raise AgentError(f"run {run_id} holds a malformed budget ({name})")
+        if name in whole and not isinstance(value, int):
+            raise AgentError(f"run {run_id} holds a malformed budget ({name})")
+        if name == "target_roofline" and value > 1:
+            raise AgentError(f"run {run_id} holds a malformed budget ({name})")
+        fields[name] = value
+    return Budget(**fields)
 
 
 def make_provider(
@@ -110,8 +153,8 @@ def make_provider(
     prices: Mapping[str, PriceLike] | None = None,
     retry: RetryPolicy | None = None,
 ) -> tuple[Provider, str]:
-    """The provider of ``spec`` and the identity its calls are keyed with; ``replay:RUN``
-    answers from a stored run with that run's identity."""
+    """The provider of ``spec`` and the identity under which earlier runs stored the replies it
+    may reuse: its own, or for ``replay:RUN`` the replayed run's."""
     prefix, _, rest = spec.partition(":")
     if prefix == "replay":
         if not rest.strip().isdigit():
@@ -120,6 +163,19 @@ def make_provider(
         return replay, replay.identity
     provider = provider_for(spec, base_url=base_url, keys=keys, prices=prices, retry=retry)
     return provider, identity_digest(provider)
+
+
+def _check_price(
+    provider: Provider, budget: Budget, prices: Mapping[str, PriceLike] | None
+) -> None:
+    """A money budget needs a price for the model: without one every call would count $0."""
+    if budget.usd is None or not isinstance(provider, SdkProvider):
+        return
+    if price_for(provider.model, {**provider.prices, **(prices or {})}) is None:
+        raise AgentError(
+            f"--max-usd needs a price for {visible(provider.model)}: add it to the config file "
+            f'under [prices] ("{visible(provider.model)}" = [input, output] USD per million tokens)'
+        )
 
 
 def _select_tasks(suite: str, wanted: tuple[str, ...]) -> list[Task]:
@@ -142,7 +198,7 @@ def _select_tasks(suite: str, wanted: tuple[str, ...]) -> list[Task]:
     return chosen
 
 
-def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan, dict[str, Any]]:
+def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan, _Recorded]:
     """The recorded plan of run ``run_id``, with the user's flags checked against it."""
     info = store.get_run(run_id)
     agent = info.options.get("agent")
@@ -176,10 +232,30 @@ def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan
         or info.strategy not in STRATEGIES
     ):
         raise AgentError(f"run {run_id} holds a malformed agent record; it cannot be resumed")
-    try:
-        recorded_budget = Budget(**{k: v for k, v in budget.items() if k in Budget().__dict__})
-    except TypeError:
-        raise AgentError(f"run {run_id} holds a malformed budget") from None
+    recorded_budget = _checked_budget(run_id, budget)
+    if plan.budget is not None and plan.budget.wall_s is not None:
+        recorded_budget = replace(recorded_budget, wall_s=plan.budget.wall_s)
+    temperature = agent.get("temperature")
+    if temperature is not None and (
+        not isinstance(temperature, (int, float)) or isinstance(temperature, bool)
+    ):
+        raise AgentError(f"run {run_id} holds a malformed temperature")
+    if plan.temperature is not None and plan.temperature != temperature:
+        raise AgentError(
+            f"run {run_id} ran with temperature {temperature}, not {plan.temperature}: "
+            "a resumed run asks what it asked before"
+        )
+    identity = agent.get("identity")
+    facts = agent.get("facts")
+    if not isinstance(identity, str) or not _IDENTITY.fullmatch(identity):
+        raise AgentError(f"run {run_id} holds a malformed agent record; it cannot be resumed")
+    stored_url = agent.get("base_url")
+    if info.model.startswith("openai-compatible:") and plan.base_url is None:
+        shown = visible(stored_url) if isinstance(stored_url, str) else "a server"
+        raise AgentError(
+            f"run {run_id} asked {shown}: pass --base-url again (a URL read from the run store "
+            "is never sent a key)"
+        )
     resumed = AgentPlan(
         suite=plan.suite or info.suite,
         backend=info.backend,
@@ -189,15 +265,16 @@ def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan
         budget=recorded_budget,
         tasks=tuple(tasks),
         seed=seed,
-        cache=plan.cache and bool(agent.get("cache", True)),
-        temperature=agent.get("temperature") if plan.temperature is None else plan.temperature,
+        cache=plan.cache and agent.get("cache", True) is True,
+        temperature=temperature,
         label=info.label,
-        base_url=plan.base_url or agent.get("base_url"),
+        base_url=plan.base_url,
         llm_workers=plan.llm_workers,
         tasks_at_once=plan.tasks_at_once,
         jobs=plan.jobs,
+        retry_failed=plan.retry_failed,
     )
-    return resumed, info.options
+    return resumed, _Recorded(info.options, identity, facts if isinstance(facts, dict) else {})
 
 
 def run_agents(
@@ -217,17 +294,23 @@ def run_agents(
     """Run (or resume) the agents; raises AgentError or ProviderError (usage: exit 2) and
     RunStopped; Ctrl-C leaves the run ``interrupted`` and propagates. ``provider`` stands in
     for the one ``plan.model`` names (benchmarks: a scripted provider with latency)."""
-    recorded: dict[str, Any] = {}
+    recorded: _Recorded | None = None
     if resume_run is not None:
         plan, recorded = _resumed_plan(store, resume_run, plan)
         try:
             options = options_from_record(
-                recorded.get("eval"), options, f"run {resume_run}", use_recorded=use_recorded
+                recorded.options.get("eval"),
+                options,
+                f"run {resume_run}",
+                use_recorded=use_recorded,
             )
         except BenchError as exc:
             raise AgentError(str(exc)) from None
     if plan.suite is None or plan.backend is None or plan.model is None:
         raise AgentError("a new run needs --suite, --backend and --model")
+    if len(plan.model) > MAX_SPEC or len(plan.label or "") > MAX_SPEC:
+        raise AgentError(f"--model and --label take at most {MAX_SPEC} characters")
+    checked_base_url(plan.base_url)
     strategy_name = plan.strategy or "refine"
     params = dict(plan.params or {})
     try:
@@ -240,13 +323,34 @@ def run_agents(
         raise AgentError(str(exc)) from None
     tasks = _select_tasks(plan.suite, plan.tasks)
     if provider is None:
-        provider, identity = make_provider(
+        provider, source_identity = make_provider(
             plan.model, store, base_url=plan.base_url, keys=keys, prices=prices, retry=retry
         )
     else:
-        identity = identity_digest(provider)
+        source_identity = identity_digest(provider)
+    # A new run keys its calls by its provider; a resumed one by what it recorded, so that its
+    # stored calls answer it even if the server's address changed meanwhile.
+    identity = identity_digest(provider) if recorded is None else recorded.identity
+    if recorded is not None and not isinstance(provider, ReplayProvider):
+        if identity_digest(provider) != recorded.identity:
+            warn(
+                f"the provider is not the one run {resume_run} recorded: its stored replies are "
+                "used, new calls go to the provider named now"
+            )
+        source_identity = recorded.identity
     budget = plan.budget or Budget()
+    _check_price(provider, budget, prices)
     seed = plan.seed if plan.seed is not None else 0
+    facts = device_facts(plan.backend)
+    if recorded is not None and recorded.facts:
+        told = facts_from_record(recorded.facts, plan.backend)
+        if told is not None:
+            if told.name != facts.name:
+                warn(
+                    f"run {resume_run} was told of {visible(told.name)}; this is "
+                    f"{visible(facts.name)}: its prompts keep the recorded device"
+                )
+            facts = told
     limit, why = worker_limit(plan.backend)
     device_workers = min(plan.jobs, limit)
     if device_workers < plan.jobs:
@@ -270,13 +374,15 @@ def run_agents(
                     "cache": plan.cache,
                     "temperature": plan.temperature,
                     "tasks": [t.id for t in tasks],
-                    "base_url": _public_url(plan.base_url),
+                    "base_url": public_url(plan.base_url) if plan.base_url else None,
+                    "facts": facts.to_json(),
                 },
             },
         )
     else:
+        assert recorded is not None
         run_id = resume_run
-        earlier = checked_record(recorded.get("eval"), f"run {run_id}")
+        earlier = checked_record(recorded.options.get("eval"), f"run {run_id}")
         changed = differing_options(earlier, options)
         if changed:
             warn(f"resuming with your settings: {', '.join(changed)}")
@@ -288,7 +394,6 @@ def run_agents(
         llm_workers=max(1, plan.llm_workers),
         build_workers=build_workers(plan.backend),
     )
-    facts = device_facts(plan.backend)
     agent = AgentRun(
         store,
         run_id,
@@ -303,6 +408,8 @@ def run_agents(
         tasks_at_once=plan.tasks_at_once,
         progress=progress,
         identity=identity,
+        source_identity=source_identity,
+        retry_failed=plan.retry_failed,
     )
     try:
         stops = agent.run(tasks)
@@ -324,4 +431,6 @@ def run_agents(
         stage_times=scheduler.stage_times(),
         paid_calls=agent.paid_calls,
         reused_calls=agent.reused_calls,
+        failed_calls=agent.failed_calls,
+        last_error=agent.last_error,
     )

@@ -50,6 +50,7 @@ class DeviceFacts:
             "compute_units": self.ceiling.compute_units if self.ceiling else None,
             "cores": self.cores,
             "memory_mib": self.memory_mib,
+            "compute_capability": self.compute_capability,
         }
 
 
@@ -74,4 +75,28 @@ def device_facts(backend: str, environment: dict[str, Any] | None = None) -> Dev
         ceiling=ceiling_for(name),
         cores=cpu.get("usable_cores") or cpu.get("cores"),
         memory_mib=cpu.get("memory_mib"),
+    )
+
+
+def facts_from_record(data: dict[str, Any], backend: str) -> DeviceFacts | None:
+    """Facts as a run recorded them (``to_json``), checked field by field; None when malformed.
+    The peaks come from the roofline table by name, as they did when recorded."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name or len(name) > 300:
+        return None
+
+    def count(key: str) -> int | None:
+        value = data.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    gpu_name = name if not name.startswith("CPU ") else name.removeprefix("CPU ")
+    return DeviceFacts(
+        name=name,
+        backend=backend,
+        ceiling=ceiling_for(gpu_name),
+        cores=count("cores"),
+        memory_mib=count("memory_mib"),
+        compute_capability=data["compute_capability"]
+        if isinstance(data.get("compute_capability"), str) and len(data["compute_capability"]) < 10
+        else None,
     )

@@ -19,9 +19,9 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from kernelwright.agents.calls import identity_digest, prompt_text, request_key
 from kernelwright.agents.coder import Feedback, coder_request, extract_code
@@ -37,10 +37,10 @@ from kernelwright.agents.judge import (
 from kernelwright.agents.providers.base import Provider, ProviderError, Request
 from kernelwright.agents.strategies import Proposal, Strategy
 from kernelwright.bench_tasks.task import Task
-from kernelwright.runs.agent_records import done_record, reply_for, spend
+from kernelwright.runs.agent_records import REUSABLE, done_record, reply_for, spend, stored_call
 from kernelwright.runs.models import LLMCall
 from kernelwright.runs.scheduler import Scheduler
-from kernelwright.runs.store import Store
+from kernelwright.runs.store import Store, source_hash
 from kernelwright.verifier.verdict import Verdict
 
 # Provider failures in a row (after the provider's own retries) that end the run.
@@ -157,6 +157,8 @@ class AgentRun:
         tasks_at_once: int = 2,
         progress: Callable[[AgentEvent], None] | None = None,
         identity: str | None = None,
+        source_identity: str | None = None,
+        retry_failed: bool = False,
     ) -> None:
         self.store = store
         self.run_id = run_id
@@ -171,7 +173,15 @@ class AgentRun:
         self.temperature = temperature
         self.tasks_at_once = max(1, tasks_at_once)
         self.progress = progress or (lambda event: None)
+        # Keys of this run's calls; and the identity under which other runs stored the replies
+        # it may reuse (a replay's: the replayed run's, so that its calls are found but a
+        # replayed reply is never stored under a live model's key).
         self.identity = identity or identity_digest(provider)
+        self.source_identity = source_identity or self.identity
+        self.retry_failed = retry_failed
+        self.failed_calls = 0
+        self.last_error = ""
+        self._verdicts: dict[tuple[str, str], Future[Verdict]] = {}
         self.backend = scheduler.backend
         self.started = time.monotonic()
         self._write = threading.Lock()
@@ -242,17 +252,23 @@ class AgentRun:
 
     def ask(self, role: str, request: Request, candidate_id: int | None = None) -> tuple[str, int]:
         """The reply to ``request`` and the id of its stored call: from this run (a resume),
-        from the cache (another run, free), or from the provider (paid, then stored at once)."""
+        from the cache (another run, free), or from the provider (paid, then stored at once).
+
+        A call of this run that failed is failed again on resume, so that the run takes the
+        same path and pays for nothing twice (``retry_failed`` asks such calls again)."""
         key = request_key(request, self.identity)
         with self._write:
-            stored = reply_for(self.store, key, self.run_id)
-        if stored is not None:
+            stored = stored_call(self.store, key, self.run_id)
+        if stored is not None and stored.outcome == "error" and not self.retry_failed:
+            self._failed(stored.response.removeprefix("error: "), usage=False)
+        if stored is not None and stored.outcome in REUSABLE:
             with self._state:
                 self.reused_calls += 1
             return stored.response, stored.id
         if self.cache:
+            source_key = request_key(request, self.source_identity)
             with self._write:
-                earlier = reply_for(self.store, key)
+                earlier = reply_for(self.store, source_key)
                 if earlier is not None:
                     call_id = self.store.record_llm_call(
                         self.run_id,
@@ -280,7 +296,9 @@ class AgentRun:
             raise _TaskStop(reason)
         try:
             reply = self.scheduler.call(self.provider.complete, request).result()
-        except ProviderError as exc:
+        except Exception as exc:
+            usage = isinstance(exc, ProviderError) and exc.usage_error
+            message = str(exc) if isinstance(exc, ProviderError) else _unexpected(exc)
             with self._write:
                 self.store.record_llm_call(
                     self.run_id,
@@ -288,20 +306,14 @@ class AgentRun:
                     provider=self.provider.name,
                     model=request.model or self.provider.model,
                     prompt=prompt_text(request),
-                    response=f"error: {exc}",
+                    response=f"error: {message}",
                     candidate_id=candidate_id,
                     tag=request.tag,
                     request_key=key,
-                    outcome="error",
+                    # A refused key or unknown model is the user's to fix: asked again on resume.
+                    outcome="refused" if usage else "error",
                 )
-            with self._state:
-                self._failed_calls += 1
-                failed = self._failed_calls
-            if exc.usage_error:
-                raise RunStopped(str(exc), usage_error=True) from None
-            if failed >= MAX_FAILED_CALLS:
-                raise RunStopped(f"{failed} LLM calls failed in a row; the last: {exc}") from None
-            raise _CallFailed(str(exc)) from None
+            self._failed(message, usage)
         with self._write:
             call_id = self.store.record_llm_call(
                 self.run_id,
@@ -327,6 +339,23 @@ class AgentRun:
             self.tokens += reply.prompt_tokens + reply.completion_tokens
         return reply.text, call_id
 
+    def _failed(self, message: str, usage: bool) -> NoReturn:
+        """Count a failed call and raise what it means: the run stops on a usage error or on
+        the MAX_FAILED_CALLS-th failure in a row; otherwise this proposal fails."""
+        with self._state:
+            self._failed_calls += 1
+            self.failed_calls += 1
+            self.last_error = message
+            failed = self._failed_calls
+        if usage:
+            raise RunStopped(message, usage_error=True)
+        if failed >= MAX_FAILED_CALLS:
+            raise RunStopped(
+                f"{failed} LLM calls failed in a row; the last: {message} (a resume fails them "
+                "again; add --retry-failed-calls to ask them again)"
+            )
+        raise _CallFailed(message)
+
     def mark_call(self, call_id: int, outcome: str, candidate_id: int | None = None) -> None:
         """Record what became of a reply (``no_code``, ``malformed``) and its candidate."""
         with self._write, self.store._transaction() as session:
@@ -340,6 +369,25 @@ class AgentRun:
     # -- verification ----------------------------------------------------------------------
 
     def verify(self, task: Task, source: str, candidate_id: int) -> Verdict:
+        """The verdict of ``source``: one per source and task in a run, however many proposals
+        bring it (concurrent ones wait for the first), stored or measured now."""
+        key = (task.id, source_hash(source))
+        with self._state:
+            pending = self._verdicts.get(key)
+            owner = pending is None
+            if pending is None:
+                pending = self._verdicts[key] = Future()
+        if not owner:
+            return pending.result()
+        try:
+            verdict = self._verify(task, source, candidate_id)
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        pending.set_result(verdict)
+        return verdict
+
+    def _verify(self, task: Task, source: str, candidate_id: int) -> Verdict:
         with self._write:
             record = done_record(self.store, self.run_id, task.id, source)
         if record is not None:
@@ -349,9 +397,19 @@ class AgentRun:
                 self.run_id, candidate_id, task.id, task.category
             )
         verdict = self.scheduler.verify(task, source).result()
+        if self._stop is not None:
+            # Cut short by the stop (its children were killed): not a verdict on the kernel.
+            # The row stays running, and a resume abandons it and measures again.
+            raise _TaskStop("the run is stopping")
         with self._write:
             self.store.finish_evaluation(evaluation_id, verdict.to_record())
         return verdict
+
+
+def _unexpected(exc: BaseException) -> str:
+    """A provider's failure that is not a ProviderError (a bug): its type and first line."""
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"the provider failed unexpectedly: {type(exc).__name__}: {text}"
 
 
 class _TaskStop(Exception):
@@ -490,7 +548,7 @@ class TaskSession:
             text, call_id = self.run.ask("coder", request)
         except _CallFailed as exc:
             node.note = f"the Coder's call failed: {exc}"
-            self._event(node, "call_failed")
+            self._event(node, "call_failed", str(exc))
             return node
         source = extract_code(text)
         if source is None:
@@ -513,13 +571,14 @@ class TaskSession:
         self._event(node, node.verdict.status)
         return node
 
-    def _event(self, node: Node, status: str) -> None:
+    def _event(self, node: Node, status: str, message: str = "") -> None:
         self.run.progress(
             AgentEvent(
                 "candidate",
                 task=self.task.id,
                 label=node.label,
                 status=status,
+                message=message,
                 speedup=node.speedup,
                 best=self.best_speedup(),
                 cost_usd=self.run.cost_usd,

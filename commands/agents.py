@@ -7,15 +7,17 @@ user must fix (2), an infrastructure failure (3) or an interruption (130).
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from kernelwright.commands.common import (
     EXIT_INFRA,
@@ -89,9 +91,10 @@ class LiveView:
                 if not self.enabled:
                     speedup = f" {event.speedup:.3g}x" if event.speedup else ""
                     best = f", best {event.best:.3g}x" if event.best else ""
+                    why = f": {event.message}" if event.message else ""
                     err.print(
                         term(
-                            f"{event.task} {event.label}: {event.status}{speedup}{best} "
+                            f"{event.task} {event.label}: {event.status}{why}{speedup}{best} "
                             f"(spend ${event.cost_usd:.4f}, {event.tokens} tokens)"
                         ),
                         soft_wrap=True,
@@ -160,6 +163,14 @@ def run_cmd(
             "--no-cache", help="Do not reuse replies stored by other runs (a resume still does)."
         ),
     ] = False,
+    retry_failed_calls: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed-calls",
+            help="On --resume, ask again the calls that failed (by default they fail again, so "
+            "that the run takes the same path).",
+        ),
+    ] = False,
     llm_concurrency: Annotated[int, typer.Option(help="LLM calls at once.")] = 4,
     tasks_at_once: Annotated[int, typer.Option(help="Tasks searched at once.")] = 2,
     jobs: Annotated[
@@ -206,8 +217,35 @@ def run_cmd(
     if resume is None:
         if use_recorded:
             fail("--use-recorded-options goes with --resume")
+        if retry_failed_calls:
+            fail("--retry-failed-calls goes with --resume")
         if suite is None or model is None or backend is None:
             fail("give --suite, --model and --backend (or --resume RUN)")
+    else:
+        recorded_flags = {
+            "--tasks": tasks,
+            "--rounds": rounds,
+            "--population": population,
+            "--generations": generations,
+            "--crossover": crossover,
+            "-n": n,
+            "--max-candidates": max_candidates,
+            "--max-tokens": max_tokens,
+            "--max-usd": max_usd,
+            "--target-speedup": target_speedup,
+            "--target-roofline": target_roofline,
+            "--seed": seed,
+            "--label": label,
+        }
+        given = [name for name, value in recorded_flags.items() if value is not None]
+        if given:
+            fail(
+                f"{', '.join(given)}: run {resume}'s plan is recorded and a resume follows it "
+                "(only --max-wall, the concurrency flags and --retry-failed-calls may change)"
+            )
+    for name, whole in (("--max-candidates", max_candidates), ("--max-tokens", max_tokens)):
+        if whole is not None and whole < 1:
+            fail(f"{name} must be at least 1")
     for name, number in (
         ("--max-usd", max_usd),
         ("--max-wall", max_wall),
@@ -217,7 +255,7 @@ def run_cmd(
             fail(f"{name} must be positive")
     if target_roofline is not None and not 0 < target_roofline <= 1:
         fail("--target-roofline is a fraction between 0 and 1")
-    budget = None
+    budget = Budget(wall_s=max_wall)
     if resume is None:
         budget = Budget(
             candidates=max_candidates,
@@ -250,6 +288,7 @@ def run_cmd(
         llm_workers=llm_concurrency,
         tasks_at_once=tasks_at_once,
         jobs=jobs,
+        retry_failed=retry_failed_calls,
     )
     cfg = settings(timeout=timeout, db=db)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -273,13 +312,13 @@ def run_cmd(
             except ProviderError as exc:
                 fail(str(exc), 2 if exc.usage_error else EXIT_INFRA)
             except AgentStopped as stop:
-                fail(
+                _exit_now(
                     f"{stop} (run {stop.run_id} is stored as interrupted; continue it with "
                     f"`kernelwright run --resume {stop.run_id}`)",
                     2 if stop.usage_error else EXIT_INFRA,
                 )
             except AgentInterrupted as stop:
-                fail(
+                _exit_now(
                     f"interrupted: run {stop.run_id} is stored as interrupted; continue it with "
                     f"`kernelwright run --resume {stop.run_id}`",
                     EXIT_INTERRUPTED,
@@ -310,8 +349,22 @@ def run_cmd(
         f"({outcome.paid_calls} made now, {outcome.reused_calls} answered from the store), "
         f"{spent.prompt_tokens + spent.completion_tokens} tokens, {cost}"
     )
-    if rows and all(row.status == "infra_error" for row in rows):
+    if outcome.failed_calls:
+        warn(f"{outcome.failed_calls} LLM call(s) failed; the last: {outcome.last_error}")
+    verified = [row for row in rows if row.status not in ("pending", "missing")]
+    if not verified and outcome.failed_calls:
+        fail(f"no candidate was verified: {outcome.last_error}", EXIT_INFRA)
+    if verified and all(row.status == "infra_error" for row in verified):
         raise typer.Exit(EXIT_INFRA)
+
+
+def _exit_now(message: str, code: int) -> NoReturn:
+    """One line and exit at once. The run is stored as interrupted and its sandboxed children
+    are killed; threads still waiting on an LLM reply (up to its timeout) are not waited for."""
+    err.print(Text.assemble(("error:", "bold red"), " ", term(message)), soft_wrap=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def register(app: typer.Typer) -> None:

@@ -460,28 +460,60 @@ def runs_show(run_ref: RunArgument, db: DbOption = None, as_json: JsonOption = F
         )
 
 
+MAX_TREE_DEPTH = 24
+
+
 def print_lineage(nodes: list[Any]) -> None:
-    """Each task's candidates as a tree: a child under the parent it improved."""
+    """Each task's candidates as a tree: a child under the parent it improved. Built without
+    recursion (a run may hold long lineages); a node whose parent chain loops or leaves the
+    run is shown at the top."""
     from rich.tree import Tree
 
+    by_id = {node.candidate_id: node for node in nodes}
     children: dict[int | None, list[Any]] = {}
-    known = {node.candidate_id for node in nodes}
     for node in nodes:
-        parent = node.parent_id if node.parent_id in known else None
-        children.setdefault(parent, []).append(node)
+        parent, seen = node.parent_id, {node.candidate_id}
+        # Walk up to check the chain ends at a root; a loop or a stranger makes this a root.
+        while parent is not None and parent in by_id and parent not in seen:
+            seen.add(parent)
+            parent = by_id[parent].parent_id
+        looped = parent is not None and parent in seen
+        attach = node.parent_id in by_id and not looped
+        children.setdefault(node.parent_id if attach else None, []).append(node)
 
     def label(node: Any) -> Text:
         speed = f" {node.speedup:.3g}x" if node.speedup is not None else ""
         return term(f"#{node.candidate_id} {node.status or 'not verified'}{speed}")
 
-    def grow(branch: Tree, node: Any) -> None:
-        for child in children.get(node.candidate_id, []):
-            grow(branch.add(label(child)), child)
-
+    depth: dict[int, int] = {}
+    stack_depth = [(root, 1) for root in children.get(None, [])]
+    while stack_depth:
+        node, level = stack_depth.pop()
+        depth[node.candidate_id] = level
+        stack_depth += [(child, level + 1) for child in children.get(node.candidate_id, [])]
+    if max(depth.values(), default=0) > MAX_TREE_DEPTH:
+        # Too deep to draw as a tree in a terminal: one row per candidate, with its parent.
+        table = Table(title="lineage", title_justify="left")
+        for name in ("task", "candidate", "parent", "status", "vs eager"):
+            table.add_column(name)
+        for node in nodes:
+            table.add_row(
+                term(node.task_id),
+                f"#{node.candidate_id}",
+                f"#{node.parent_id}" if node.parent_id is not None else "-",
+                term(node.status or "not verified"),
+                f"{node.speedup:.3g}x" if node.speedup is not None else "-",
+            )
+        out.print(table)
+        return
     by_task: dict[str, Tree] = {}
     for root in children.get(None, []):
         tree = by_task.setdefault(root.task_id, Tree(term(f"lineage of {root.task_id}")))
-        grow(tree.add(label(root)), root)
+        stack = [(tree.add(label(root)), root)]
+        while stack:
+            branch, node = stack.pop()
+            for child in reversed(children.get(node.candidate_id, [])):
+                stack.append((branch.add(label(child)), child))
     for tree in by_task.values():
         out.print(tree)
 

@@ -103,6 +103,19 @@ def reply_for(store: Store, request_key: str, run_id: int | None = None) -> Stor
         return _call(row) if row is not None else None
 
 
+def stored_call(store: Store, request_key: str, run_id: int) -> StoredCall | None:
+    """The first call of run ``run_id`` made with ``request_key``, whatever became of it."""
+    query = (
+        select(LLMCall)
+        .where(LLMCall.request_key == request_key, LLMCall.run_id == run_id)
+        .order_by(LLMCall.id)
+        .limit(1)
+    )
+    with store._sessions() as session:
+        row = session.scalars(query).first()
+        return _call(row) if row is not None else None
+
+
 def run_calls(store: Store, run_id: int) -> list[StoredCall]:
     """Every LLM call of a run, in the order they were recorded."""
     with store._sessions() as session:
@@ -113,7 +126,8 @@ def run_calls(store: Store, run_id: int) -> list[StoredCall]:
 
 
 def done_record(store: Store, run_id: int, task_id: str, source: str) -> dict[str, Any] | None:
-    """The verdict record of a done evaluation of ``source`` for ``task_id`` in the run."""
+    """The verdict record of the first done evaluation of ``source`` for ``task_id`` in the
+    run (the one every proposal of that source got when it was measured)."""
     digest = source_hash(source)
     with store._sessions() as session:
         record = session.scalars(
@@ -125,7 +139,7 @@ def done_record(store: Store, run_id: int, task_id: str, source: str) -> dict[st
                 Evaluation.state == "done",
                 Candidate.source_hash == digest,
             )
-            .order_by(Evaluation.id.desc())
+            .order_by(Evaluation.id)
             .limit(1)
         ).first()
     return record if isinstance(record, dict) else None

@@ -162,7 +162,7 @@ class LLMCall(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     # A hash of everything sent (provider, model, system, messages, options, tag): the response
     # cache's key, so that a resumed run or a re-run answers a request it already paid for.
-    tag: Mapped[str | None] = mapped_column(String(200))
+    tag: Mapped[str | None] = mapped_column(String(1000))
     request_key: Mapped[str | None] = mapped_column(String(64), index=True)
     # ok, no_code, malformed (a reply the agent could not use), or error (no reply).
     outcome: Mapped[str | None] = mapped_column(String(30))

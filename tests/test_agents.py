@@ -431,3 +431,162 @@ def test_make_strategy_takes_only_its_parameters() -> None:
         make_strategy("annealing")
     with pytest.raises(ValueError):
         make_strategy("evolve", crossover=2.0)
+
+
+# -- what a resume, a replay and a stop must not do (each found by a review) --------------------
+
+
+def test_a_verdict_cut_short_by_a_stop_is_not_stored(store: Store) -> None:
+    holder: dict[str, AgentRun] = {}
+
+    def interrupted(task: Any, source: str, backend: str, options: Any) -> Verdict:
+        # The stop kills the child mid-measurement: what comes back is no verdict on the kernel.
+        holder["run"]._stop = RunStopped("interrupted")
+        return Verdict(task=task.id, backend=backend, device="cpu", status="crashed")
+
+    run = agent_run(store, Scripted(climbing), Refine(rounds=2), [])
+    run.scheduler = Scheduler(
+        "cpu",
+        EvalOptions(cache_dir=Path("/nonexistent")),
+        device_workers=1,
+        evaluate_fn=interrupted,
+    )
+    holder["run"] = run
+    with pytest.raises(RunStopped):
+        run.run([RELU])
+    assert store.evaluation_states(run.run_id) == {"running": 1}
+
+
+def test_one_source_is_measured_once_however_many_proposals_bring_it(store: Store) -> None:
+    verified: list[str] = []
+    same = Scripted(lambda r: judge_json(r) if r.tag.startswith("judge") else kernel(2.0))
+    run = agent_run(store, same, BestOfN(n=4), verified)
+    run.run([RELU])
+    assert len(same.paid) == 4 and len(verified) == 1
+    assert store.evaluation_states(run.run_id) == {"done": 1}
+
+
+def test_a_failed_call_fails_again_on_resume_unless_asked_again(store: Store) -> None:
+    def flaky_once(state: dict[str, int]) -> Any:
+        def answer(request: Request) -> Any:
+            if request.tag == "judge:smoke/relu:r1" and state["failures"] > 0:
+                state["failures"] -= 1
+                return ProviderError("server error 503 (gave up after 5 attempts)")
+            return climbing(request)
+
+        return answer
+
+    first = Scripted(flaky_once({"failures": 1}))
+    run = agent_run(store, first, Refine(rounds=2), [])
+    run.run([RELU])
+    assert first.paid == ["coder:smoke/relu:r1", "coder:smoke/relu:r2"]
+    again = Scripted(flaky_once({"failures": 0}))
+    agent_run(store, again, Refine(rounds=2), [], run_id=run.run_id).run([RELU])
+    assert again.paid == []  # the same path as before: the Judge's call fails again, for free
+    retried = Scripted(flaky_once({"failures": 0}))
+    agent_run(store, retried, Refine(rounds=2), [], run_id=run.run_id, retry_failed=True).run(
+        [RELU]
+    )
+    assert retried.paid[0] == "judge:smoke/relu:r1"
+
+
+def test_a_replay_never_answers_a_live_run_from_the_cache(store: Store) -> None:
+    from kernelwright.agents.calls import identity_digest
+    from kernelwright.agents.providers.replay import ReplayProvider
+
+    live = Scripted(climbing)
+    original = agent_run(store, live, Refine(rounds=2), [])
+    original.run([RELU])
+    # What the driver records with every agent run: the identity its calls were keyed with.
+    with store._transaction() as session:
+        from kernelwright.runs.models import Run
+
+        row = session.get(Run, original.run_id)
+        assert row is not None
+        row.options = {**row.options, "agent": {"identity": original.identity}}
+    replay = ReplayProvider(store, original.run_id)
+    elsewhere = DeviceFacts(name="NVIDIA H200", backend="cuda", ceiling=ceiling_for("H200"))
+    replayed = agent_run(
+        store,
+        replay,
+        Refine(rounds=2),
+        [],
+        identity=identity_digest(replay),
+        source_identity=replay.identity,
+    )
+    replayed.facts = elsewhere  # other prompts: answered by tag from the stored run
+    replayed.run([RELU])
+    assert len(run_calls(store, replayed.run_id)) == 3
+    later = Scripted(climbing)
+    fresh = agent_run(store, later, Refine(rounds=2), [])
+    fresh.facts = elsewhere
+    fresh.run([RELU])
+    assert len(later.paid) == 3  # nothing the replay stored passed for the live model's reply
+
+
+def test_credentials_in_a_base_url_reach_no_message() -> None:
+    from kernelwright.agents.providers.base import RetryPolicy
+    from kernelwright.agents.providers.registry import provider_for
+
+    provider = provider_for(
+        "openai-compatible:m",
+        base_url="http://alice:S3CRETPASS@127.0.0.1:9/v1?api_key=QUERYSECRET",
+        retry=RetryPolicy(max_attempts=1),
+    )
+    assert "S3CRET" not in provider.cache_identity and "QUERY" not in provider.cache_identity
+    with pytest.raises(ProviderError) as failed:
+        provider.complete(Request.of("hi", timeout_s=5))
+    assert "127.0.0.1:9" in str(failed.value)
+    assert "S3CRETPASS" not in str(failed.value) and "QUERYSECRET" not in str(failed.value)
+
+
+def test_a_resume_never_sends_a_key_to_a_url_read_from_the_store(store: Store) -> None:
+    from kernelwright.agents.driver import AgentError, AgentPlan, _checked_budget, _resumed_plan
+
+    def planted(model: str) -> int:
+        return store.create_run(
+            "t",
+            "smoke",
+            "cpu",
+            model=model,
+            strategy="refine",
+            options={
+                "kind": "run",
+                "agent": {
+                    "identity": "0" * 32,
+                    "params": {},
+                    "budget": {},
+                    "seed": 0,
+                    "tasks": ["smoke/relu"],
+                    "base_url": "http://attacker.example/v1",
+                },
+            },
+        )
+
+    with pytest.raises(AgentError, match="pass --base-url again"):
+        _resumed_plan(store, planted("openai-compatible:m"), AgentPlan())
+    plan, _ = _resumed_plan(store, planted("openai:gpt-4o"), AgentPlan())
+    assert plan.base_url is None
+    given, _ = _resumed_plan(
+        store, planted("openai-compatible:m"), AgentPlan(base_url="http://mine:8000/v1")
+    )
+    assert given.base_url == "http://mine:8000/v1"
+    for hostile in ({"usd": "1"}, {"candidates": 1.5}, {"tokens": -3}, {"target_roofline": 4}):
+        with pytest.raises(AgentError, match="malformed budget"):
+            _checked_budget(1, hostile)
+
+
+def test_a_money_budget_needs_a_price(store: Store) -> None:
+    from kernelwright.agents.driver import AgentError, AgentPlan, run_agents
+
+    plan = AgentPlan(
+        suite="smoke",
+        backend="cpu",
+        model="openai-compatible:no-such-price",
+        base_url="http://127.0.0.1:9/v1",
+        tasks=("relu",),
+        budget=Budget(usd=1.0),
+    )
+    with pytest.raises(AgentError, match="needs a price for no-such-price"):
+        run_agents(store, plan, EvalOptions(cache_dir=Path("/nonexistent")))
+    assert store.list_runs() == []

@@ -349,7 +349,8 @@ def test_reports_captured_on_an_h200_parse_and_agree(name: str) -> None:
     # Durations: "us" in the CSV, read as ns like the dump's; the kernel took microseconds.
     assert '"us"' in (H200 / f"{name}.raw.csv").read_text().splitlines()[1]
     assert from_csv[0].units["gpu__time_duration.sum"] == "nsecond"
-    assert from_csv[0].metrics["gpu__time_duration.sum"] > 1000
+    duration = from_csv[0].metrics["gpu__time_duration.sum"]
+    assert duration is not None and duration > 1000
     summary = summarize(from_csv)
     light = summary["speed_of_light"]
     assert 0 < light["sm__throughput.avg.pct_of_peak_sustained_elapsed"] < 100

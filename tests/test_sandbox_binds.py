@@ -123,9 +123,7 @@ GPU_LIKE = sandbox.Mounts(devices=["/dev/null"])
 
 @needs_bwrap
 @pytest.mark.parametrize("mounts", [None, GPU_LIKE], ids=["plain", "device-nodes"])
-def test_host_unix_sockets_are_not_reachable(
-    tmp_path: Path, mounts: sandbox.Mounts | None
-) -> None:
+def test_host_unix_sockets_are_not_reachable(tmp_path: Path, mounts: sandbox.Mounts | None) -> None:
     tag = secrets.token_hex(6)
     servers = [
         UnixServer(Path(f"/run/kw-test-{tag}.sock")),

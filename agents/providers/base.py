@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 Role = Literal["user", "assistant"]
 
@@ -31,6 +32,24 @@ class ProviderError(Exception):
     ) -> None:
         self.usage_error = usage_error
         super().__init__(one_line(message, secrets))
+
+
+def public_url(url: str) -> str:
+    """``url`` without credentials, query or fragment: what may be shown or stored."""
+    parts = urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of ``url`` that may be credentials: user, password, query values, fragment."""
+    parts = urlsplit(url)
+    found = [parts.username or "", parts.password or "", parts.fragment]
+    found += [value for _, value in parse_qsl(parts.query, keep_blank_values=False)]
+    return [value for value in found if len(value) >= 3]
 
 
 def one_line(text: str, secrets: Iterable[str] = (), limit: int = 300) -> str:

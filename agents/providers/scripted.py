@@ -12,13 +12,16 @@ serves any tag with no listed prefix::
     {"coder": ["```python\\n...\\n```"], "judge": ["{\\"critical_issue\\": ...}"], "*": []}
 
 Keying by tag keeps a script deterministic when calls for several tasks or roles overlap. A call
-for which the script has no reply left raises ProviderError. Usage and cost are zero.
+for which the script has no reply left raises ProviderError. Usage and cost are zero. A resumed
+run asks only for what it has not stored, and a queue starts from its first reply in every
+process: a script meant to be resumed gives each tag its own key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import stat
 import threading
 import time
 from pathlib import Path
@@ -83,9 +86,19 @@ def queue_for(tag: str, queues: dict[str, list[str]]) -> str:
     return ANY_TAG
 
 
+MAX_SCRIPT_BYTES = 64 << 20
+
+
 def load_script(path: Path) -> dict[str, list[str]]:
     """The reply queues of a script file, keyed by tag (``"*"`` for a plain list)."""
     try:
+        mode = path.stat()
+        if not stat.S_ISREG(mode.st_mode):
+            raise ProviderError(f"the script {path} is not a regular file", usage_error=True)
+        if mode.st_size > MAX_SCRIPT_BYTES:
+            raise ProviderError(
+                f"the script {path} is larger than {MAX_SCRIPT_BYTES >> 20} MiB", usage_error=True
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProviderError(f"no script file {path}", usage_error=True) from None

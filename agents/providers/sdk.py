@@ -8,7 +8,6 @@ import time
 from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from kernelwright.agents.providers.base import (
     Failure,
@@ -16,6 +15,8 @@ from kernelwright.agents.providers.base import (
     Reply,
     Request,
     RetryPolicy,
+    public_url,
+    url_secrets,
     with_retries,
 )
 from kernelwright.agents.providers.failures import CallContext
@@ -38,16 +39,15 @@ class SdkProvider(Provider):
         super().__init__(model)
         self.prices = dict(prices or {})
         self.retry = retry or RetryPolicy()
-        self.endpoint = endpoint.rstrip("/")
-        self._secrets = (api_key,)
+        # Shown in every message and kept in the cache identity: never the URL's credentials,
+        # which are masked wherever an SDK's own error text repeats them.
+        self.endpoint = public_url(endpoint.rstrip("/"))
+        self._secrets = (api_key, *url_secrets(endpoint))
         self._builtin_prices = builtin_prices
 
     @property
     def cache_identity(self) -> str:
-        parts = urlsplit(self.endpoint)
-        host = parts.hostname or ""
-        where = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
-        return f"{self.spec}@{where}"
+        return f"{self.spec}@{self.endpoint}"
 
     @abstractmethod
     def _post(self, request: Request, model: str) -> dict[str, Any]:

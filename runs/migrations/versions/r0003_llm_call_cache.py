@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("llm_calls") as batch:
-        batch.add_column(sa.Column("tag", sa.String(200), nullable=True))
+        batch.add_column(sa.Column("tag", sa.String(1000), nullable=True))
         batch.add_column(sa.Column("request_key", sa.String(64), nullable=True))
         batch.add_column(sa.Column("outcome", sa.String(30), nullable=True))
         batch.add_column(sa.Column("attempts", sa.Integer(), nullable=True))
