@@ -284,3 +284,39 @@ def test_what_cannot_run_is_one_line_and_exit_2_and_stores_nothing(
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     if db_file(env).exists():
         assert rows(env, "select count(*) from runs") == [(0,)]
+
+
+def test_ctrl_c_while_a_call_is_in_flight_exits_at_once(env: dict[str, str]) -> None:
+    from llm_wire_server import slow
+
+    with WireServer() as server:
+        server.queue(slow(120.0))  # a reply that would take two minutes
+        child = subprocess.Popen(
+            [
+                EXE,
+                "run",
+                "--suite",
+                "smoke",
+                "--tasks",
+                "relu",
+                "--backend",
+                "triton",
+                "--model",
+                "openai-compatible:m",
+                "--base-url",
+                f"{server.url}/v1",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert server.wait_for_requests(1, timeout_s=120)
+        started = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+        waited = time.monotonic() - started
+    assert child.returncode == 130, err
+    assert waited < 30, f"exited {waited:.0f} s after Ctrl-C"
+    assert "stored as interrupted" in err and "--resume" in err
+    assert rows(env, "select status from runs") == [("interrupted",)]
