@@ -16,7 +16,14 @@ from kernelwright.backends import BACKENDS, UnknownBackend, get_backend, infer_b
 from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_suite, resolve_task
 from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.commands.agents import register as register_agent_commands
-from kernelwright.commands.common import check_sandbox, fail, out, print_json, settings
+from kernelwright.commands.common import (
+    FreshBaselineOption,
+    check_sandbox,
+    fail,
+    out,
+    print_json,
+    settings,
+)
 from kernelwright.commands.keys import keys_app
 from kernelwright.commands.runs import register as register_run_commands
 from kernelwright.textsafe import term, term_line, visible
@@ -244,6 +251,7 @@ def eval_cmd(
             "The verdict is flagged allowlist_widened.",
         ),
     ] = None,
+    fresh_baseline: FreshBaselineOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
 ) -> None:
     """Evaluate one candidate on one task: correctness, anti-cheat checks and timing."""
@@ -266,7 +274,9 @@ def eval_cmd(
         return
     cfg = settings(timeout=timeout, sandbox=sandbox)
     check_sandbox(cfg.sandbox, quiet=False)
-    options = cfg.eval_options(compile_only=compile_only, allow=tuple(allow or ()))
+    options = cfg.eval_options(
+        compile_only=compile_only, allow=tuple(allow or ()), fresh_baseline=fresh_baseline
+    )
     verdict = evaluate(task, source, name, options)
     if as_json:
         sys.stdout.write(verdict.dumps() + "\n")
@@ -308,6 +318,9 @@ def render_verdict(v: Verdict) -> None:
         )
         table.add_row("candidate", _ms(t.candidate_ms) + spread)
         table.add_row("eager / compile", f"{_ms(t.eager_ms)} / {_ms(t.compile_ms)}")
+        baseline = v.extra.get("baseline") or {}
+        if baseline.get("from") == "the baseline store":
+            table.add_row("baselines", term(t.note.rsplit("; ", 1)[-1]))
         conditions = v.extra.get("timing_conditions") or {}
         if conditions:
             loops = v.extra.get("timing_loops") or []

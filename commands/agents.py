@@ -22,6 +22,7 @@ from rich.text import Text
 from kernelwright.commands.common import (
     EXIT_INFRA,
     EXIT_INTERRUPTED,
+    FreshBaselineOption,
     check_sandbox,
     err,
     fail,
@@ -186,6 +187,7 @@ def run_cmd(
         ),
     ] = None,
     use_recorded: UseRecordedOption = False,
+    fresh_baseline: FreshBaselineOption = False,
     db: DbOption = None,
     timeout: Annotated[
         float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
@@ -300,7 +302,7 @@ def run_cmd(
                     outcome = run_agents(
                         store,
                         plan,
-                        cfg.eval_options(),
+                        cfg.eval_options(fresh_baseline=fresh_baseline),
                         resume_run=resume,
                         use_recorded=use_recorded,
                         prices=cfg.prices,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,6 +17,14 @@ from rich.text import Text
 
 from kernelwright.config import ConfigError, Settings, load_settings
 from kernelwright.textsafe import term
+
+FreshBaselineOption = Annotated[
+    bool,
+    typer.Option(
+        "--fresh-baseline",
+        help="Measure eager and torch.compile again instead of using the baseline store's.",
+    ),
+]
 
 EXIT_USAGE = 2
 EXIT_INFRA = 3

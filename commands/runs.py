@@ -33,6 +33,7 @@ from kernelwright.commands.common import (
     EXIT_INFRA,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    FreshBaselineOption,
     check_sandbox,
     err,
     fail,
@@ -330,6 +331,7 @@ def bench(
         ),
     ] = None,
     use_recorded: UseRecordedOption = False,
+    fresh_baseline: FreshBaselineOption = False,
     db: DbOption = None,
     timeout: Annotated[
         float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
@@ -366,7 +368,7 @@ def bench(
             solutions,
             suite,
             backend,
-            cfg.eval_options(),
+            cfg.eval_options(fresh_baseline=fresh_baseline),
             label=label,
             jobs=jobs,
             resume=resume,

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import statistics
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from kernelwright.backends.base import BackendStatus
 from kernelwright.backends.environment import capture_environment
 from kernelwright.backends.roofline import ceiling_for, min_time_ms
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
-from kernelwright.verifier import buildcache, native, sandbox
+from kernelwright.verifier import baseline_store, buildcache, native, sandbox
 from kernelwright.verifier import reference as ref
 from kernelwright.verifier.channel import ChannelError, Endpoint
 from kernelwright.verifier.guards import candidate_op, static_guards, trace_violations
@@ -81,8 +82,10 @@ class EvalOptions:
     device_index: int | None = None  # the one GPU this evaluation's children see
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     keep_scratch: bool = False
-    # Measure eager and torch.compile again instead of reusing this process's measurement.
+    # Measure eager and torch.compile again instead of reusing this process's or the baseline
+    # store's measurement; a stored one older than this is measured again (verifier/baseline_store.py).
     fresh_baseline: bool = False
+    baseline_max_age_s: float = baseline_store.MAX_AGE_S
     # The timing children's intra-op/OpenMP threads and CPUs; default: the CPUs this process may use.
     threads: int | None = None
     cpus: list[int] | None = None
@@ -102,7 +105,20 @@ class _Stop(Exception):
         self.violations = violations or []
 
 
-_BASELINES: dict[tuple[Any, ...], dict[str, Any]] = {}
+# Baselines this process measured or loaded, by key, with when they were measured.
+_BASELINES: dict[tuple[Any, ...], tuple[dict[str, Any], float]] = {}
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
 # Kineto prints a line whenever the op profiler starts or stops.
 _PROFILER_NOISE = re.compile(r"^USDT:.*profiler_(start|stop)\s*$")
 LOG_LIMIT = 20000
@@ -886,12 +902,34 @@ class Evaluation:
             threads,
             tuple(cpus),
         )
-        cached = None if self.options.fresh_baseline else _BASELINES.get(key)
-        if cached is None:
-            cached = self._measure_baselines(sets)
-            if cached is None:
+        digest = baseline_store.fingerprint(
+            {
+                "key": list(key),
+                "software": baseline_store.software(self.verdict.extra["environment"]),
+            }
+        )
+        remembered = None if self.options.fresh_baseline else _BASELINES.get(key)
+        source = "this process"
+        if remembered is None and not self.options.fresh_baseline:
+            remembered = baseline_store.load(
+                self.options.cache_dir, digest, self.options.baseline_max_age_s
+            )
+            source = "the baseline store"
+        if remembered is None:
+            measured = self._measure_baselines(sets)
+            if measured is None:
                 return
-            _BASELINES[key] = cached
+            remembered = (measured, time.time())
+            source = "measured now"
+            baseline_store.save(self.options.cache_dir, digest, *remembered)
+        _BASELINES[key] = remembered
+        cached, measured_at = remembered
+        age_s = max(0.0, time.time() - measured_at)
+        self.verdict.extra["baseline"] = {
+            "from": source,
+            "age_s": round(age_s, 1),
+            "fingerprint": digest[:16],
+        }
         self.baseline_gap_ms = cached.get("gap_ms")
         self.baseline_gap_iqr_ms = float(cached.get("gap_iqr_ms") or 0.0)
         timing = self.verdict.timing
@@ -901,6 +939,9 @@ class Evaluation:
         timing.compile_ms = summarize(timing.compile_samples)[0]
         if cached.get("compile_error"):
             timing.note = f"torch.compile baseline unavailable: {cached['compile_error']}"
+        if source == "the baseline store":
+            stored = f"baselines from the baseline store, measured {_age(age_s)} ago"
+            timing.note = f"{timing.note}; {stored}" if timing.note else stored
 
     def _measure_baselines(self, sets: list[ref.Trial]) -> dict[str, Any] | None:
         """Eager and torch.compile timings of the reference, in a trusted child driven like the
