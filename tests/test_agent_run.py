@@ -161,8 +161,11 @@ def _wait_for_calls(env: dict[str, str], count: int, timeout_s: float = 300) -> 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if db_file(env).exists():
-            with sqlite3.connect(db_file(env), timeout=10) as connection:
-                found = connection.execute("select count(*) from llm_calls").fetchone()[0]
+            try:
+                with sqlite3.connect(db_file(env), timeout=10) as connection:
+                    found = connection.execute("select count(*) from llm_calls").fetchone()[0]
+            except sqlite3.OperationalError:  # the store is still being created and migrated
+                found = 0
             if found >= count:
                 return
         time.sleep(0.2)
