@@ -205,9 +205,9 @@ def judge_request(
     return request, kind
 
 
-def retry_request(request: Request, reply: str, problem: str) -> Request:
+def retry_request(request: Request, reply: str, problem: str, kind: str) -> Request:
     """The same request with the malformed reply and what was wrong with it appended."""
-    shape = FAILURE_SHAPE if "critical_issue" in request.messages[0].text[-600:] else SUCCESS_SHAPE
+    shape = FAILURE_SHAPE if kind == "failure" else SUCCESS_SHAPE
     messages = (
         *request.messages,
         Message("assistant", reply[:_FIELD_CHARS] or "(empty)"),

@@ -508,24 +508,19 @@ class TaskSession:
             tag=f"judge:{self.task.id}:{node.label}",
             model=self.run.model,
         )
-        try:
-            text, call_id = self.run.ask("judge", request, node.candidate_id)
-        except _CallFailed as exc:
-            return fallback_judgement(node.verdict, f"the Judge's call failed: {exc}")
-        try:
-            return parse_judgement(text, kind)
-        except MalformedJudgement as problem:
-            self.run.mark_call(call_id, "malformed")
-            retry = retry_request(request, text, str(problem))
+        problem = ""
+        for _ in range(2):  # a malformed reply is asked again once, then recorded
             try:
-                text, call_id = self.run.ask("judge", retry, node.candidate_id)
+                text, call_id = self.run.ask("judge", request, node.candidate_id)
             except _CallFailed as exc:
                 return fallback_judgement(node.verdict, f"the Judge's call failed: {exc}")
             try:
                 return parse_judgement(text, kind)
-            except MalformedJudgement as again:
+            except MalformedJudgement as malformed:
                 self.run.mark_call(call_id, "malformed")
-                return fallback_judgement(node.verdict, str(again))
+                problem = str(malformed)
+                request = retry_request(request, text, problem, kind)
+        return fallback_judgement(node.verdict, problem)
 
     def _propose(self, proposal: Proposal) -> Node:
         parent = proposal.parent

@@ -35,14 +35,6 @@ def failed_verdict(task: Task, backend: str, exc: BaseException) -> Verdict:
     return verdict
 
 
-def safe_evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Verdict:
-    try:
-        return evaluate(task, source, backend, options)
-    except Exception as exc:
-        # A verdict for every started evaluation keeps the store consistent; the log says why.
-        return failed_verdict(task, backend, exc)
-
-
 @dataclass
 class StageClock:
     """Busy seconds summed over a stage's jobs, and the jobs counted."""
@@ -72,13 +64,13 @@ class Scheduler:
         device_workers: int,
         llm_workers: int = 4,
         build_workers: int = 0,
-        evaluate_fn: Callable[[Task, str, str, EvalOptions], Verdict] = safe_evaluate,
+        evaluate_fn: Callable[[Task, str, str, EvalOptions], Verdict] = evaluate,
     ) -> None:
         if device_workers < 1 or llm_workers < 1 or build_workers < 0:
             raise ValueError("each stage needs at least one worker (build: zero or more)")
         self.backend = backend
         self.options = options
-        self._evaluate = evaluate_fn
+        self._evaluate_fn = evaluate_fn
         self.clocks = {stage: StageClock() for stage in STAGES}
         self._device = ThreadPoolExecutor(device_workers, thread_name_prefix="kw-device")
         self._llm = ThreadPoolExecutor(llm_workers, thread_name_prefix="kw-llm")
@@ -124,6 +116,13 @@ class Scheduler:
         )
         first.add_done_callback(built)
         return outer
+
+    def _evaluate(self, task: Task, source: str, backend: str, options: EvalOptions) -> Verdict:
+        try:
+            return self._evaluate_fn(task, source, backend, options)
+        except Exception as exc:
+            # A verdict for every started evaluation keeps the store consistent; the log says why.
+            return failed_verdict(task, backend, exc)
 
     def _on_device(self, task: Task, source: str) -> Verdict:
         return self.clocks["device"].timed(self._evaluate, task, source, self.backend, self.options)
