@@ -62,6 +62,8 @@ class Settings:
     compile_baseline: bool = True
     # Intra-op and OpenMP threads of every timing child; 0: all the CPUs this process may use but one.
     timing_threads: int = 0
+    # Start each phase's sandboxed child while the phase before it runs (never during timing).
+    warm_workers: bool = True
     # The config file's [prices] table: model -> (USD per million input, output tokens), over
     # the built-in price table (agents/providers/prices.py).
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -83,6 +85,7 @@ class Settings:
             sampled_configs=self.sampled_configs,
             compile_baseline=self.compile_baseline,
             threads=self.timing_threads or None,
+            warm_workers=self.warm_workers,
             **overrides,
         )
 
@@ -263,6 +266,7 @@ _RULES: dict[str, _Rule] = {
     "compile_baseline": _Rule(
         _boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"
     ),
+    "warm_workers": _Rule(_boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"),
     "timing_threads": _Rule(
         _at_least(0, _whole, 65536), "a whole number from 0 to 65536 (0: all CPUs but one)"
     ),

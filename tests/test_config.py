@@ -59,6 +59,7 @@ BAD = {
     "trials string": Bad("trials", 'trials = "3"'),
     "compile_baseline int": Bad("compile_baseline", "compile_baseline = 3"),
     "compile_baseline string": Bad("compile_baseline", 'compile_baseline = "no"'),
+    "warm_workers string": Bad("warm_workers", 'warm_workers = "off"'),
     "sandbox int": Bad("sandbox", "sandbox = 5"),
     "home int": Bad("home", "home = 3"),
     "home empty": Bad("home", 'home = ""'),
@@ -302,7 +303,11 @@ def test_bools_from_env_words(
     word: str, value: bool, config: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KERNELWRIGHT_COMPILE_BASELINE", word)
-    assert load_settings().compile_baseline is value
+    monkeypatch.setenv("KERNELWRIGHT_WARM_WORKERS", word)
+    settings = load_settings()
+    assert settings.compile_baseline is value
+    assert settings.warm_workers is value
+    assert settings.eval_options().warm_workers is value
 
 
 @pytest.mark.parametrize(

@@ -91,6 +91,10 @@ class EvalOptions:
     cpus: list[int] | None = None
     # Names that widen the static allowlist for this run (``--allow``); recorded in the verdict.
     allow: tuple[str, ...] = ()
+    # Start the correctness and timing children while the phase before each runs, so that they
+    # have imported torch by the time their job arrives (each is still used for this candidate's
+    # one phase only).
+    warm_workers: bool = True
     # Tests only: skip the static checks so that each dynamic defence is exercised on its own.
     static_checks: bool = True
 
@@ -164,6 +168,24 @@ def _candidate_output(phase: str, text: str, trusted: bool) -> str:
     return f"[{phase}: output of the candidate's process, not the verifier's]\n{quoted}"
 
 
+WORKER_COMMAND = (sys.executable, "-I", "-m", "kernelwright.verifier.worker")
+
+
+@dataclass
+class _Slot:
+    """One child of a phase: where it runs and what it is given, and the process once started."""
+
+    phase: str
+    trusted: bool
+    scratch: Path
+    private: Path | None  # the private copy of the build, bound at the build cache's path
+    result_name: str
+    mounts: sandbox.Mounts
+    limits: sandbox.Limits
+    env: dict[str, str]
+    started: sandbox.StartedChild | None = None
+
+
 class Evaluation:
     """State of one evaluation: the candidate, its scratch space and what each phase found."""
 
@@ -196,6 +218,7 @@ class Evaluation:
         self.counted_launches = False  # a witnessed call showed counted launches of its own
         self.native_seen: list[str] = []
         self._roots: list[Path] | None = None
+        self._ahead: dict[str, _Slot] = {}  # children started ahead of their phase
 
     # -- children -----------------------------------------------------------------------------
 
@@ -238,24 +261,16 @@ class Evaluation:
             env["TORCHINDUCTOR_CACHE_DIR"] = str(self.options.cache_dir / "inductor")
         return env
 
-    def run_phase(
-        self,
-        phase: str,
-        job: dict[str, Any],
-        wall_s: float,
-        trusted: bool = False,
-        conversation: Callable[[Endpoint], None] | None = None,
-    ) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
-        """Run one child. Every phase looks the same from inside (E23): a scratch dir with a
-        random name, the candidate at the same name in it, the same argv and environment; the
-        job arrives as the first frame on the channel, before ``conversation`` takes over."""
+    def _prepare(self, phase: str, wall_s: float, trusted: bool) -> _Slot:
+        """The scratch dir, mounts, environment and result name of one child of ``phase``.
+
+        Every phase looks the same from inside (E23): a scratch dir with a random name, the
+        candidate at the same name in it, the same argv and environment; the job arrives as the
+        first frame on the channel, so a child can be started before its job is known."""
         scratch = self.root / secrets.token_hex(6)
         (scratch / "tmp").mkdir(parents=True, exist_ok=True)
-        job = {**job, "mode": job.get("mode", phase), "scratch": str(scratch)}
-        job["backend"] = self.backend.name
         if not trusted:
             (scratch / "candidate.py").write_text(self.source)
-            job["candidate"] = str(scratch / "candidate.py")
         mounts = sandbox.Mounts()
         ext_dir = self.build_dir / "torch_extensions"
         ext_dir.mkdir(parents=True, exist_ok=True)
@@ -265,13 +280,13 @@ class Evaluation:
         else:
             # Every phase builds or loads in a private copy of the cached build, bound at the
             # cache's path (torch takes a lock file there, and ninja's records hold absolute
-            # paths), outside the scratch dir so every phase's scratch looks the same. Only the
-            # compile phase's build products go back into the cache, size-capped (E26).
+            # paths), outside the scratch dir so every phase's scratch looks the same. The copy
+            # is made when the job is handed over (``run_phase``): a child started ahead sees
+            # the build as it is then. Only the compile phase's build products go back into the
+            # cache, size-capped (E26).
             private = self.root / f"{scratch.name}-build"
+            private.mkdir(parents=True)
             mounts.remapped.append((private, self.build_dir))
-            if phase != "compile":
-                with self._build_lock():
-                    shutil.copytree(self.build_dir, private, symlinks=True)
         if trusted:
             inductor = self.options.cache_dir / "inductor"
             inductor.mkdir(parents=True, exist_ok=True)
@@ -287,10 +302,69 @@ class Evaluation:
             sandbox.prepare_scratch(scratch, "bwrap")
             if self.backend.needs_gpu_nodes(phase):
                 mounts.devices.extend(sandbox.gpu_device_nodes(self.options.device_index))
-        command = [sys.executable, "-I", "-m", "kernelwright.verifier.worker"]
         device = self.backend.needs_gpu_nodes(phase)
-        # A result name the candidate cannot know: it reaches the worker on stdin (E12).
-        result_name = f"r-{secrets.token_hex(8)}.pt"
+        return _Slot(
+            phase=phase,
+            trusted=trusted,
+            scratch=scratch,
+            private=private,
+            # A result name the candidate cannot know: it reaches the worker on stdin (E12).
+            result_name=f"r-{secrets.token_hex(8)}.pt",
+            mounts=mounts,
+            limits=self._limits(wall_s, device),
+            env=self._env(phase, scratch, trusted),
+        )
+
+    def _launch(self, slot: _Slot) -> None:
+        slot.started = sandbox.start_child(
+            list(WORKER_COMMAND),
+            scratch=slot.scratch,
+            level=self.level,
+            limits=slot.limits,
+            env=slot.env,
+            mounts=slot.mounts,
+            stdin_data=f"{slot.result_name}\n".encode(),
+        )
+
+    def prestart(self, phase: str) -> None:
+        """Start the (untrusted) child of ``phase`` now, to be handed its job later; only where
+        children start as plain processes (bwrap, process) and ``warm_workers`` is on. A
+        prestarted child that is never used is killed by ``cleanup``."""
+        if not self.options.warm_workers or self.level not in ("bwrap", "process"):
+            return
+        if phase in self._ahead:
+            return
+        slot = self._prepare(phase, self.options.timeout, trusted=False)
+        try:
+            self._launch(slot)
+        except sandbox.SandboxError:
+            return  # the phase starts its own child when it comes, and reports what fails
+        self._ahead[phase] = slot
+
+    def run_phase(
+        self,
+        phase: str,
+        job: dict[str, Any],
+        wall_s: float,
+        trusted: bool = False,
+        conversation: Callable[[Endpoint], None] | None = None,
+    ) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
+        """Run one child of ``phase`` (the one started ahead for it, if any): the job goes over
+        the channel as the first frame, before ``conversation`` takes over."""
+        slot = None if trusted else self._ahead.pop(phase, None)
+        if slot is None:
+            slot = self._prepare(phase, wall_s, trusted)
+        else:
+            self.verdict.extra.setdefault("started_ahead", []).append(phase)
+        scratch, private = slot.scratch, slot.private
+        job = {**job, "mode": job.get("mode", phase), "scratch": str(scratch)}
+        job["backend"] = self.backend.name
+        if not trusted:
+            job["candidate"] = str(scratch / "candidate.py")
+        ext_dir = self.build_dir / "torch_extensions"
+        if private is not None and phase != "compile":
+            with self._build_lock():
+                shutil.copytree(self.build_dir, private, symlinks=True, dirs_exist_ok=True)
 
         def talk(endpoint: Endpoint) -> None:
             endpoint.send(job, timeout=CHANNEL_TIMEOUT)
@@ -299,22 +373,29 @@ class Evaluation:
 
         with self._build_lock() if phase == "compile" else contextlib.nullcontext():
             if private is not None and phase == "compile":
-                shutil.copytree(self.build_dir, private, symlinks=True)
+                shutil.copytree(self.build_dir, private, symlinks=True, dirs_exist_ok=True)
             if private is not None and self.level in ("bwrap", "docker"):
                 # The compile child builds there. Later children may create files (torch's lock)
                 # but not rewrite the built objects, which stay root's and read-only: a loaded
                 # object replaced on disk shows as deleted in the maps the parent reads (E20).
                 sandbox.share_with_child(private, files=phase == "compile")
-            child = sandbox.run_child(
-                command,
-                scratch=scratch,
-                level=self.level,
-                limits=self._limits(wall_s, device),
-                env=self._env(phase, scratch, trusted),
-                mounts=mounts,
-                stdin_data=f"{result_name}\n".encode(),
-                conversation=talk,
-            )
+            if slot.started is not None:
+                child = slot.started.finish(talk, wall_s=wall_s)
+            elif self.level == "docker":
+                child = sandbox.run_child(
+                    list(WORKER_COMMAND),
+                    scratch=scratch,
+                    level=self.level,
+                    limits=slot.limits,
+                    env=slot.env,
+                    mounts=slot.mounts,
+                    stdin_data=f"{slot.result_name}\n".encode(),
+                    conversation=talk,
+                )
+            else:
+                self._launch(slot)
+                assert slot.started is not None
+                child = slot.started.finish(talk)
             if private is not None and phase == "compile" and child.returncode == 0:
                 # Only a build that finished is cached, and only its products (E26).
                 dropped = buildcache.copy_products(private / "torch_extensions", ext_dir)
@@ -327,7 +408,7 @@ class Evaluation:
         if text.strip():
             self.logs.append(_candidate_output(phase, text.strip(), trusted))
         result = None
-        result_path = scratch / result_name
+        result_path = scratch / slot.result_name
         if result_path.is_file():
             try:
                 result = torch.load(result_path, weights_only=True)
@@ -1084,6 +1165,10 @@ class Evaluation:
         self.verdict.extra["work"] = {"bytes": moved, "flops": flops, "half_precision": half}
 
     def cleanup(self) -> None:
+        for slot in self._ahead.values():
+            if slot.started is not None:
+                slot.started.discard()
+        self._ahead.clear()
         if not self.options.keep_scratch:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -1270,11 +1355,17 @@ def evaluate(task: Task, source: str, backend: str, options: EvalOptions) -> Ver
 
 def _run(ev: Evaluation) -> None:
     ev.static()
+    if not ev.options.compile_only:
+        # Each child imports torch while the phase before it runs. Never while a timing child
+        # runs: a start-up on a shared core would disturb what it measures.
+        ev.prestart("correctness")
     compiled_only = ev.compile()
     if ev.options.compile_only:
         ev.verdict.status = "compiled"
         ev.verdict.correctness = {"object_files_only": compiled_only}
         return
+    if ev.options.timing:
+        ev.prestart("timing")
     try:
         trials = ev.make_trials()
     except TaskError:

@@ -580,6 +580,136 @@ def run_child(
             stdin_data=stdin_data,
             conversation=conversation,
         )
+    started = start_child(
+        command,
+        scratch=scratch,
+        level=level,
+        limits=limits,
+        env=env,
+        mounts=mounts,
+        stdin_data=stdin_data,
+        talks=conversation is not None,
+    )
+    return started.finish(conversation)
+
+
+class StartedChild:
+    """A sandboxed child that is running and may still be waiting for its first frame.
+
+    ``finish`` hands it the conversation and waits for it; ``discard`` ends a child that is no
+    longer wanted. Exactly one of them is called, once.
+    """
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        level: str,
+        limits: Limits,
+        sink: _LogSink,
+        reader: threading.Thread,
+        cgroup: Cgroup | None,
+        reply_r: int,
+    ) -> None:
+        self.proc = proc
+        self.level = level
+        self.limits = limits
+        self.sink = sink
+        self.reader = reader
+        self.cgroup = cgroup
+        self.reply_r = reply_r
+        self.started = time.monotonic()
+        self.done = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def finish(
+        self, conversation: Callable[[Endpoint], None] | None, wall_s: float | None = None
+    ) -> ChildResult:
+        """Run ``conversation`` against the child and wait for it to exit, at most ``wall_s``
+        (default: the limits' wall time) counted from now; the result's ``wall_s`` counts from
+        now too."""
+        if self.done:
+            raise SandboxError("this child was already finished or discarded")
+        self.done = True
+        proc = self.proc
+        assert proc.stdin is not None
+        start = time.monotonic()
+        talker: threading.Thread | None = None
+        failure: list[str] = []
+        if conversation is not None and self.reply_r >= 0:
+            endpoint = Endpoint(self.reply_r, proc.stdin.fileno(), trusted=False)
+            endpoint.pid = proc.pid
+            talker = threading.Thread(
+                target=_converse, args=(conversation, endpoint, proc, failure), daemon=True
+            )
+            talker.start()
+        else:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        timed_out = False
+        try:
+            proc.wait(timeout=self.limits.wall_s if wall_s is None else wall_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc)
+        if talker is not None:
+            talker.join(timeout=30)
+        self._close()
+        wall = time.monotonic() - start
+        oom = self.cgroup.oom_killed() if self.cgroup is not None else False
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        rc = proc.returncode
+        sig = -rc if rc is not None and rc < 0 else None
+        if self.level == "bwrap" and rc is not None and rc > 128 and not timed_out:
+            # bwrap reports a child killed by a signal as 128 + signal number.
+            sig = rc - 128
+        result = ChildResult(rc, timed_out, wall, self.sink.text(), self.sink.total, sig, oom)
+        result.conversation_error = failure[0] if failure else None
+        return result
+
+    def discard(self) -> None:
+        """Kill the child and release what it held, without a result."""
+        if self.done:
+            return
+        self.done = True
+        _kill_group(self.proc)
+        self._close()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+
+    def _close(self) -> None:
+        if self.reply_r >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.reply_r)
+            self.reply_r = -1
+        with contextlib.suppress(OSError):
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        self.reader.join(timeout=5)
+
+
+def start_child(
+    command: Sequence[str],
+    *,
+    scratch: Path,
+    level: str,
+    limits: Limits,
+    env: dict[str, str],
+    mounts: Mounts | None = None,
+    stdin_data: bytes = b"",
+    talks: bool = True,
+) -> StartedChild:
+    """Start ``command`` in the sandbox (``bwrap`` or ``process``) and return at once.
+
+    ``stdin_data`` is written at once; with ``talks`` the first stdin line also names the fd of
+    the reply pipe, and the child then waits for its first frame, which ``finish`` sends. A
+    worker started this way pays its interpreter start-up while the parent does other work.
+    """
+    mounts = mounts or Mounts()
     filter_fd = -1
     if level == "bwrap":
         if is_root():
@@ -591,12 +721,12 @@ def run_child(
     elif level == "process":
         argv = list(command)
     else:
-        raise SandboxError(f"unknown sandbox level {level!r}")
+        raise SandboxError(f"a child cannot be started ahead at sandbox level {level!r}")
     reply_r = reply_w = -1
     sink = _LogSink()
     cgroup = None
     try:
-        if conversation is not None:
+        if talks:
             reply_r, reply_w = os.pipe()
             stdin_data = stdin_data.rstrip(b"\n") + f" {reply_w}\n".encode()
         if cgroups_available():
@@ -612,7 +742,6 @@ def run_child(
         raise
     if cgroup is not None and not cgroup.dirs:
         cgroup = None
-    start = time.monotonic()
     try:
         proc = subprocess.Popen(
             argv,
@@ -635,50 +764,15 @@ def run_child(
     finally:
         if filter_fd >= 0:
             os.close(filter_fd)
+    if reply_w >= 0:
+        os.close(reply_w)
     reader = threading.Thread(target=_drain, args=(proc.stdout, sink), daemon=True)
     reader.start()
     assert proc.stdin is not None
     with contextlib.suppress(OSError):
         proc.stdin.write(stdin_data)
         proc.stdin.flush()
-    talker: threading.Thread | None = None
-    failure: list[str] = []
-    if conversation is not None:
-        os.close(reply_w)
-        endpoint = Endpoint(reply_r, proc.stdin.fileno(), trusted=False)
-        endpoint.pid = proc.pid
-        talker = threading.Thread(
-            target=_converse, args=(conversation, endpoint, proc, failure), daemon=True
-        )
-        talker.start()
-    else:
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-    timed_out = False
-    try:
-        proc.wait(timeout=limits.wall_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        _kill_group(proc)
-    if talker is not None:
-        talker.join(timeout=30)
-        os.close(reply_r)
-    with contextlib.suppress(OSError):
-        proc.stdin.close()
-    reader.join(timeout=5)
-    wall = time.monotonic() - start
-    oom = cgroup.oom_killed() if cgroup is not None else False
-    if cgroup is not None:
-        cgroup.remove()
-    rc = proc.returncode
-    sig = -rc if rc is not None and rc < 0 else None
-    if level == "bwrap" and rc is not None and rc > 128 and not timed_out:
-        # bwrap reports a child killed by a signal as 128 + signal number.
-        sig = rc - 128
-    result = ChildResult(rc, timed_out, wall, sink.text(), sink.total, sig, oom)
-    result.conversation_error = failure[0] if failure else None
-    return result
+    return StartedChild(proc, level, limits, sink, reader, cgroup, reply_r)
 
 
 # How long a child that closed its channel may take to exit before it is killed.
