@@ -64,6 +64,8 @@ class Settings:
     timing_threads: int = 0
     # Start each phase's sandboxed child while the phase before it runs (never during timing).
     warm_workers: bool = True
+    # A timing loop may end once its median is known to within this fraction; 0: never early.
+    timing_precision: float = 0.02
     # The config file's [prices] table: model -> (USD per million input, output tokens), over
     # the built-in price table (agents/providers/prices.py).
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -86,6 +88,7 @@ class Settings:
             compile_baseline=self.compile_baseline,
             threads=self.timing_threads or None,
             warm_workers=self.warm_workers,
+            precision=self.timing_precision,
             **overrides,
         )
 
@@ -265,6 +268,9 @@ _RULES: dict[str, _Rule] = {
     "sampled_configs": _Rule(_at_least(0, _whole, 1000), "a whole number from 0 to 1000"),
     "compile_baseline": _Rule(
         _boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"
+    ),
+    "timing_precision": _Rule(
+        _at_least(0, _number, 0.5), "a fraction from 0 to 0.5 (0: every loop runs to its count)"
     ),
     "warm_workers": _Rule(_boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"),
     "timing_threads": _Rule(

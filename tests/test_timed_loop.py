@@ -27,7 +27,7 @@ from kernelwright.verifier.timed_loop import (
     held_out_count,
     steadiest,
 )
-from kernelwright.verifier.timing import Budget
+from kernelwright.verifier.timing import Budget, median_interval, precise_enough
 
 Sampler = Callable[[dict[str, Any], int], float]
 
@@ -255,3 +255,66 @@ def test_checked_positions_are_named_only_after_the_call() -> None:
     assert child.told_early == 0
     checked = [r for r in child.requests if r.get("op") == "call" and r.get("spots")]
     assert len(checked) == len([r for r in child.requests if r.get("op") == "call"])
+
+
+# -- loops that end once their median is precise -----------------------------------------------
+
+
+def _precision_plan(**kw: Any) -> LoopPlan:
+    # Counts that would run 1000 calls per loop: only the precision rule can end one early.
+    budget = Budget(warmup_ms=5.0, rep_ms=1000.0, max_reps=1000, max_wall_ms=60_000.0, **kw)
+    held = [[f"held-{i}"] for i in range(8)]
+    return LoopPlan(budget=budget, loop_sets=3, held_out_inputs=held, output_numels=[100])
+
+
+def _precision_run(sampler: Sampler, **kw: Any) -> tuple[TimingRun, FakeChild]:
+    child = FakeChild(sampler)
+    run = TimingRun()
+    drive(child, _precision_plan(**kw), run)  # type: ignore[arg-type]
+    return run, child
+
+
+def test_median_interval_narrows_with_samples_and_needs_enough_of_them() -> None:
+    rng = random.Random(3)
+    assert median_interval([1.0] * 19) is None
+    few = [rng.gauss(1.0, 0.05) for _ in range(40)]
+    many = [rng.gauss(1.0, 0.05) for _ in range(1000)]
+    wide, narrow = median_interval(few), median_interval(many)
+    assert wide is not None and narrow is not None
+    assert wide[0] <= statistics.median(few) <= wide[1]
+    assert narrow[1] - narrow[0] < (wide[1] - wide[0]) / 2
+    assert precise_enough(many, 0.02) and not precise_enough(few, 0.002)
+    assert not precise_enough(many, 0.0)  # 0 turns the rule off
+
+
+def test_a_quiet_loop_ends_early_with_every_planned_check_done() -> None:
+    rng = random.Random(5)
+    run, child = _precision_run(lambda req, n: rng.gauss(1.0, 0.01))
+    first = run.loops[0]
+    assert all(loop.settled for loop in run.loops)
+    assert len(first.samples) < 200 and len(run.loops) == 2
+    # What was planned at secret positions still happened: held-out calls, calls returned in
+    # full, and the untimed calls under the witnesses.
+    assert len(first.held_out) == held_out_count(first.estimate_ms, 8)
+    assert len(first.traced) == 2
+    full = [c for c in first.calls if not c.held_out and c.output is not None]
+    assert len(full) == 2
+
+
+def test_a_noisy_loop_runs_to_its_count() -> None:
+    rng = random.Random(7)
+    run, _ = _precision_run(lambda req, n: rng.uniform(0.5, 1.5))
+    assert len(run.loops[0].samples) > 900 and not run.loops[0].settled
+
+
+def test_a_drifting_loop_is_not_cut_short_however_precise() -> None:
+    # A level that keeps moving: the median of every stretch is precise, and the halves of the
+    # loop never agree.
+    run, child = _precision_run(lambda req, n: 1.0 + 0.002 * n)
+    assert not run.loops[0].settled
+    assert len(run.loops[0].samples) > 900
+
+
+def test_the_precision_rule_can_be_turned_off() -> None:
+    run, _ = _precision_run(lambda req, n: 1.0, precision=0.0)
+    assert len(run.loops[0].samples) == 1000 and not run.loops[0].settled

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -95,6 +96,9 @@ class EvalOptions:
     # have imported torch by the time their job arrives (each is still used for this candidate's
     # one phase only).
     warm_workers: bool = True
+    # A timing loop ends early once its median is known to within this fraction (and its halves
+    # agree); 0 runs every loop to its count and wall-clock cap.
+    precision: float = Budget.precision
     # Tests only: skip the static checks so that each dynamic defence is exercised on its own.
     static_checks: bool = True
 
@@ -768,7 +772,11 @@ class Evaluation:
     def _budget(self) -> dict[str, Any]:
         if not self.verdict.timing.meaningful:
             return {"warmup_ms": 0.0, "rep_ms": 0.0, "min_reps": 3, "max_reps": 3, "max_warmup": 1}
-        return {"warmup_ms": self.options.warmup_ms, "rep_ms": self.options.rep_ms}
+        return {
+            "warmup_ms": self.options.warmup_ms,
+            "rep_ms": self.options.rep_ms,
+            "precision": self.options.precision,
+        }
 
     def _min_loops(self) -> int:
         """One loop where timings mean nothing (the interpreter): only its outputs are used."""
@@ -1372,11 +1380,18 @@ def _run(ev: Evaluation) -> None:
         raise
     except Exception as exc:
         raise TaskError(f"the task's reference failed: {type(exc).__name__}: {exc}") from exc
-    ev.correctness(trials)
     if not ev.options.timing:
+        ev.correctness(trials)
         return
     sets = ev.timing_sets()
-    ev.record_work(sets)
+    # The reference's bytes and FLOPs are counted in this process while the correctness child
+    # runs (which times nothing), not before the timing child, which must run alone.
+    work = threading.Thread(target=ev.record_work, args=(sets,), daemon=True)
+    work.start()
+    try:
+        ev.correctness(trials)
+    finally:
+        work.join()
     ev.timing(sets)
     ev.baselines(sets)
     ev.overhead(sets)

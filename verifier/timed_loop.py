@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kernelwright.verifier.channel import Endpoint
-from kernelwright.verifier.timing import Budget
+from kernelwright.verifier.timing import Budget, precise_enough
 
 SPOT_POINTS = 16
 # Held-out calls per loop: at least this many; more for fast kernels, up to the sets prepared.
@@ -41,6 +41,8 @@ MAX_LOOPS = 3
 # Untimed calls of the first loop that run under the op witnesses, at secret positions (E23: a
 # candidate cannot keep its honest code for the correctness phase alone).
 TRACED_CALLS = 2
+# How often (in measured calls) a loop asks whether its median is already precise enough.
+PRECISION_EVERY = 10
 COLD_RATIO = 1.5
 COLD_MARGIN_MS = 0.005
 COLD_P = 0.01
@@ -84,6 +86,7 @@ class Loop:
     warmup_calls: int = 0
     estimate_ms: float = 0.0  # one call, from the warm-up: what the counts were derived from
     wall_ms: float = 0.0  # the parent's clock around the measured part
+    settled: bool = False  # it ended because its median was precise enough
 
     @property
     def samples(self) -> list[float]:
@@ -117,6 +120,7 @@ class Loop:
             "held_out": len(self.held_out),
             "warmup_calls": self.warmup_calls,
             "wall_ms": round(self.wall_ms, 3),
+            "settled": self.settled,
         }
 
 
@@ -394,22 +398,48 @@ def measure_loop(
     pending = list(wanted)
     started = time.perf_counter_ns()
     position = 0
+    precise = False  # the median is known precisely enough: the loop may end
     while True:
         elapsed = (time.perf_counter_ns() - started) / 1e6
         measured = len(loop.calls) - (len(wanted) - len(pending))
-        done = measured >= reps or (elapsed >= budget.max_wall_ms and measured >= budget.min_reps)
-        if done and not pending:
-            break
-        if measured in traced_at and not done:
+        if not precise and measured >= budget.precise_min and measured % PRECISION_EVERY == 0:
+            # Early only where nothing says the loop was disturbed: its halves agree too.
+            precise = loop.disagreement() <= DISTURBED and precise_enough(
+                loop.samples, budget.precision
+            )
+        done = (
+            precise
+            or measured >= reps
+            or (elapsed >= budget.max_wall_ms and measured >= budget.min_reps)
+        )
+        if done:
+            # What was planned at secret positions the loop did not reach runs now, at its end,
+            # which the child cannot tell from any other point of the loop.
+            if traced_at:
+                traced_at.pop()
+                loop.traced.append(driver.traced(measured % rotate, measured))
+            elif pending:
+                set_index, inputs = pending.pop(0)
+                loop.calls.append(driver.call(set_index, inputs=inputs, full=True, model=model))
+            elif full_at:
+                full_at.pop()
+                loop.calls.append(loop_call(full=True))
+            else:
+                break
+            continue
+        if measured in traced_at:
             traced_at.discard(measured)
             loop.traced.append(driver.traced(measured % rotate, measured))
-        if pending and (done or position in slots):
+        if pending and position in slots:
             set_index, inputs = pending.pop(0)
             loop.calls.append(driver.call(set_index, inputs=inputs, full=True, model=model))
         else:
-            loop.calls.append(loop_call(full=measured in full_at))
+            full = measured in full_at
+            full_at.discard(measured)
+            loop.calls.append(loop_call(full=full))
         position += 1
     loop.wall_ms = (time.perf_counter_ns() - started) / 1e6
+    loop.settled = precise
     return loop
 
 

@@ -9,6 +9,7 @@ the clock this loop reads (E10); the worker also reports whether they were patch
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -56,6 +57,11 @@ class Budget:
     # counts above would otherwise spend seconds flushing caches between calls.
     max_warmup_wall_ms: float = 1000.0
     max_wall_ms: float = 3000.0
+    # A loop also ends once its median is known this precisely: the half-width of the median's
+    # distribution-free 95% interval, relative to it, after at least ``precise_min`` samples.
+    # A quiet loop stops early; a noisy one runs to the caps above. 0 turns this off.
+    precision: float = 0.02
+    precise_min: int = 100
 
 
 def last_level_cache_bytes() -> int:
@@ -168,6 +174,29 @@ def persisting_l2_reset() -> Callable[[], bool] | None:
 
 def make_clock(device: str) -> CpuClock | CudaClock:
     return CudaClock() if device.startswith("cuda") else CpuClock()
+
+
+def median_interval(samples: list[float]) -> tuple[float, float] | None:
+    """A distribution-free 95% interval of the median (order statistics, normal approximation
+    of the binomial), or None for fewer than 20 samples."""
+    n = len(samples)
+    if n < 20:
+        return None
+    ordered = sorted(samples)
+    spread = 0.98 * math.sqrt(n)
+    low = max(1, math.floor(n / 2 - spread))
+    high = min(n, math.ceil(n / 2 + 1 + spread))
+    return ordered[low - 1], ordered[high - 1]
+
+
+def precise_enough(samples: list[float], precision: float) -> bool:
+    """Whether the median of ``samples`` is known to within ``precision`` (relative half-width of
+    its 95% interval)."""
+    interval = median_interval(samples)
+    if interval is None or precision <= 0:
+        return False
+    median = statistics.median(samples)
+    return median > 0 and (interval[1] - interval[0]) / 2 <= precision * median
 
 
 def summarize(samples: list[float]) -> tuple[float | None, float | None]:
