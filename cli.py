@@ -253,8 +253,18 @@ def eval_cmd(
     ] = None,
     fresh_baseline: FreshBaselineOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
+    detail: Annotated[
+        bool,
+        typer.Option(
+            "--detail",
+            help="With --json: the verdict as a run stores it, with the time of each phase, the "
+            "timing loops, where the baselines came from, the sandbox and the environment.",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate one candidate on one task: correctness, anti-cheat checks and timing."""
+    if detail and not as_json:
+        fail("--detail goes with --json")
     if timeout is not None and timeout <= 0:
         fail("--timeout must be a positive number of seconds")
     for name in allow or []:
@@ -279,7 +289,7 @@ def eval_cmd(
     )
     verdict = evaluate(task, source, name, options)
     if as_json:
-        sys.stdout.write(verdict.dumps() + "\n")
+        sys.stdout.write(verdict.dumps(detail=detail) + "\n")
     else:
         render_verdict(verdict)
     raise typer.Exit(verdict.exit_code)

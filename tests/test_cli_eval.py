@@ -72,6 +72,18 @@ def test_eval_json_triton_by_task_id(cache_dir: Path) -> None:
     assert len(data["timing"]["samples"]) >= 3
 
 
+def test_eval_json_detail_adds_what_a_run_stores(cache_dir: Path) -> None:
+    args = [str(EXAMPLES / "triton" / "relu.py"), "--task", "smoke/relu", "--json", "--detail"]
+    done = kw(cache_dir, "eval", *args)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == CONTRACT_KEYS | {"extra"}
+    assert set(data["extra"]["phases"]) >= {"compile", "correctness", "timing"}
+    assert data["extra"]["timing_loops"] and "timing_detail" in data["extra"]
+    alone = kw(cache_dir, "eval", *args[:-2], "--detail")
+    assert alone.returncode == 2 and "--detail goes with --json" in alone.stderr
+
+
 @pytest.mark.slow
 def test_eval_json_cpu_by_task_path(cache_dir: Path) -> None:
     task_path = ROOT / "bench_tasks" / "suites" / "smoke" / "matmul.py"

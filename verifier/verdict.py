@@ -126,8 +126,10 @@ class Verdict:
         record["extra"] = {**self.extra, "timing_detail": self.timing.detail()}
         return record
 
-    def dumps(self) -> str:
-        return json.dumps(_finite(self.to_json()), allow_nan=False)
+    def dumps(self, detail: bool = False) -> str:
+        """One line of JSON: the contract, or with ``detail`` the record as it is stored."""
+        data = self.to_record() if detail else self.to_json()
+        return json.dumps(_finite(data), allow_nan=False)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Verdict:
