@@ -8,7 +8,11 @@ kernel time is the sum of the raw timing samples of every verdict (the time spen
 candidates' own calls). Prints, per backend and run, the wall time, the kernel time, their
 ratio and the statuses; exits 1 when any verdict is not `correct`.
 
-    python bench/suite_wall.py [--backends cpu triton] [--keep DIR] [--json]
+``--before`` runs with the settings of the verdict before warm workers, the precision rule and
+the baseline store: every child started when its phase comes, every timing loop run to its
+count and cap, baselines measured again for every task.
+
+    python bench/suite_wall.py [--backends cpu triton] [--before] [--keep DIR] [--json]
 """
 
 from __future__ import annotations
@@ -34,16 +38,21 @@ def _kw(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     return subprocess.run([exe, *args], capture_output=True, text=True, env=env)
 
 
-def one_run(backend: str, work: Path, name: str) -> dict[str, Any]:
+BEFORE = {"KERNELWRIGHT_WARM_WORKERS": "0", "KERNELWRIGHT_TIMING_PRECISION": "0"}
+
+
+def one_run(backend: str, work: Path, name: str, before: bool) -> dict[str, Any]:
     env = {
         **os.environ,
+        **(BEFORE if before else {}),
         "KERNELWRIGHT_CACHE_DIR": str(work / "cache"),
         "KERNELWRIGHT_DB": f"sqlite:///{work / 'runs.db'}",
     }
     start = time.perf_counter()
     done = _kw(
         ["bench", str(EXAMPLES / backend), "--suite", "smoke", "--backend", backend]
-        + ["--label", f"{backend}-{name}", "--json"],
+        + ["--label", f"{backend}-{name}", "--json"]
+        + (["--fresh-baseline"] if before else []),
         env,
     )
     wall = time.perf_counter() - start
@@ -64,6 +73,7 @@ def one_run(backend: str, work: Path, name: str) -> dict[str, Any]:
     return {
         "backend": backend,
         "run": name,
+        "settings": "before" if before else "now",
         "wall_s": round(wall, 2),
         "kernel_s": round(kernel_ms / 1000.0, 3),
         "tasks": sum(statuses.values()),
@@ -74,6 +84,7 @@ def one_run(backend: str, work: Path, name: str) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["cpu", "triton"])
+    parser.add_argument("--before", action="store_true", help="the settings of the old verdict")
     parser.add_argument("--keep", type=Path, default=None, help="work in DIR and keep it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -83,7 +94,7 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         try:
             for name in ("cold", "warm"):
-                rows.append(one_run(backend, work, name))
+                rows.append(one_run(backend, work, name, args.before))
                 if not args.json:
                     print(f"{backend} {name}: {rows[-1]['wall_s']:.1f} s", file=sys.stderr)
         finally:
@@ -93,7 +104,7 @@ def main() -> int:
     if args.json:
         print(json.dumps({"cpus": os.cpu_count(), "rows": rows, "not_correct": bad}))
         return 1 if bad else 0
-    print(f"{os.cpu_count()} CPUs")
+    print(f"{os.cpu_count()} CPUs, settings {'before' if args.before else 'now'}")
     print(
         f"{'backend':>8} {'run':>5} {'tasks':>5} {'wall s':>8} {'kernel s':>9} {'wall/kernel':>12}  statuses"
     )

@@ -44,6 +44,9 @@ class ScoredTask:
     speedup_eager: float | None
     speedup_compile: float | None
     facts: Mapping[str, str] = field(default_factory=dict)
+    # How old the eager and torch.compile timings its speedups were computed against were when
+    # it was evaluated (0: measured in its own verdict); None where the record does not say.
+    baseline_age_s: float | None = None
 
 
 def fast_p(tasks: Sequence[ScoredTask], p: float) -> float:
@@ -71,6 +74,8 @@ class Stats:
     geomean_compile: float | None
     statuses: dict[str, int]
     speedups: list[float]
+    # The oldest baseline a correct task's speedups were computed against (None: none known).
+    oldest_baseline_s: float | None = None
 
     @property
     def correct_pct(self) -> float:
@@ -92,6 +97,9 @@ class Stats:
             geomean_compile=geomean(compiled),
             statuses=dict(sorted(statuses.items())),
             speedups=sorted(eager),
+            oldest_baseline_s=max(
+                (t.baseline_age_s for t in correct if t.baseline_age_s is not None), default=None
+            ),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -104,6 +112,7 @@ class Stats:
             "geomean_compile": _round(self.geomean_compile),
             "statuses": self.statuses,
             "speedups": [_round(s) for s in self.speedups],
+            "oldest_baseline_s": _round(self.oldest_baseline_s),
         }
 
 
@@ -212,6 +221,24 @@ def task_category(result: TaskResult) -> str:
     return stored if isinstance(stored, str) and stored else UNCATEGORIZED
 
 
+# The longest a stored baseline is believed to have been kept: an age beyond it is not a fact.
+_MAX_BASELINE_AGE_S = 10 * 365 * 86400.0
+
+
+def baseline_age(result: TaskResult) -> float | None:
+    """How old the baseline of a stored verdict was, from its record: 0 when the verdict measured
+    it, None when the record does not say or says something that is not an age (stored data)."""
+    info = (result.record.get("extra") or {}).get("baseline")
+    if not isinstance(info, dict):
+        return None
+    if info.get("from") == "measured now":
+        return 0.0
+    age = info.get("age_s")
+    if isinstance(age, bool) or not isinstance(age, int | float):
+        return None
+    return float(age) if 0.0 <= age <= _MAX_BASELINE_AGE_S else None
+
+
 def score_results(run: RunInfo, results: Iterable[TaskResult]) -> list[ScoredTask]:
     """The scored form of one run's task results, carrying the run's facts for grouping."""
     base = {
@@ -232,6 +259,7 @@ def score_results(run: RunInfo, results: Iterable[TaskResult]) -> list[ScoredTas
             speedup_eager=result.speedup_eager,
             speedup_compile=result.speedup_compile,
             facts={**base, "device": result.device},
+            baseline_age_s=baseline_age(result),
         )
         for result in results
     ]

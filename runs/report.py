@@ -67,13 +67,14 @@ def summary_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
 
     The cells are raw: the first ``len(board.group_by)`` of each row hold stored data, which
     every renderer makes safe for its medium."""
-    headers = [*board.group_by, *_figure_headers(board), "cost", "wall time"]
+    headers = [*board.group_by, *_figure_headers(board), "cost", "wall time", "baseline age"]
     rows = [
         [
             *row.group.values(),
             *_figures(board, row.stats),
             format_cost(row.cost_usd),
             format_duration(row.wall_s),
+            format_duration(row.stats.oldest_baseline_s),
         ]
         for row in board.rows
     ]
@@ -173,10 +174,11 @@ def _csv_figures(board: Leaderboard, stats: Stats) -> list[object]:
 
 def _csv_lines(board: Leaderboard, row: LeaderboardRow) -> list[list[object]]:
     group = [csv_cell(value) for value in row.group.values()]
-    extra = [_number(row.cost_usd), _number(row.wall_s)]
+    extra = [_number(row.cost_usd), _number(row.wall_s), _number(row.stats.oldest_baseline_s)]
     lines = [[*group, "all", *_csv_figures(board, row.stats), *extra]]
     for category, stats in row.categories.items():
-        lines.append([*group, csv_cell(category), *_csv_figures(board, stats), "", ""])
+        age = _number(stats.oldest_baseline_s)
+        lines.append([*group, csv_cell(category), *_csv_figures(board, stats), "", "", age])
     return lines
 
 
@@ -196,6 +198,7 @@ def render_csv(board: Leaderboard) -> str:
             "geomean_compile",
             "cost_usd",
             "wall_s",
+            "oldest_baseline_s",
         ]
     )
     for row in board.rows:

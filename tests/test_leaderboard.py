@@ -62,10 +62,22 @@ def _facts(run: RunInfo) -> dict[str, str]:
     }
 
 
+# The age of the baseline each task's speedups were computed against (run 1 measured its own).
+BASELINE_AGES = {(2, "smoke/a"): 7260.0, (2, "smoke/c"): 95.0, (2, "smoke/d"): 999_999.0}
+
+
 def fixture_tasks() -> list[ScoredTask]:
     return [
         ScoredTask(
-            run, task, category, status, status == "correct", eager, compiled, _facts(RUNS[run])
+            run,
+            task,
+            category,
+            status,
+            status == "correct",
+            eager,
+            compiled,
+            _facts(RUNS[run]),
+            BASELINE_AGES.get((run, task), 0.0 if run == 1 else None),
         )
         for run, task, category, status, eager, compiled in FIXTURE
     ]
@@ -108,6 +120,10 @@ def test_board_figures() -> None:
     assert agent.cost_usd == pytest.approx(1.234) and agent.wall_s == 3725
     assert list(agent.categories) == ["activation", "matmul", "uncategorized"]
     assert agent.categories["matmul"].fast["fast_1"] == 1.0
+    # The oldest baseline behind a correct task's speedup: a rejected task's does not count.
+    assert baseline.stats.oldest_baseline_s == 0.0
+    assert agent.stats.oldest_baseline_s == 7260.0
+    assert agent.categories["matmul"].oldest_baseline_s == 95.0
     assert board.categories == ["activation", "matmul", "uncategorized"]
 
 
@@ -176,6 +192,11 @@ def test_store_board_matches_the_fixture(tmp_path: Path) -> None:
                 compile_samples=[compiled] if compiled else None,
                 category=None if category == "uncategorized" else category,
             )
+            if run_id == 1:
+                record["extra"]["baseline"] = {"from": "measured now", "age_s": 0.4}
+            elif (run_id, task) in BASELINE_AGES:
+                age = BASELINE_AGES[run_id, task]
+                record["extra"]["baseline"] = {"from": "the baseline store", "age_s": age}
             candidate = store.add_candidate(ids[run_id], task, f"{run_id} {task}", "cpu")
             evaluation = store.begin_evaluation(ids[run_id], candidate, task)
             store.finish_evaluation(evaluation, record)
@@ -192,3 +213,30 @@ def test_store_board_matches_the_fixture(tmp_path: Path) -> None:
             c: s.to_json() for c, s in want.categories.items()
         }
     assert [row.group for row in by_model.rows] == [{"model": "openai:gpt-x", "strategy": "refine"}]
+
+
+@pytest.mark.parametrize(
+    ("baseline", "age"),
+    [
+        ({"from": "the baseline store", "age_s": 4904.6}, 4904.6),
+        ({"from": "this process", "age_s": 12}, 12.0),
+        ({"from": "measured now", "age_s": 3.0}, 0.0),
+        # Stored data that is not an age is not shown as one.
+        ({"from": "the baseline store", "age_s": "4904"}, None),
+        ({"from": "the baseline store", "age_s": True}, None),
+        ({"from": "the baseline store", "age_s": -5}, None),
+        ({"from": "the baseline store", "age_s": 1e300}, None),
+        ({"from": "the baseline store"}, None),
+        ("the baseline store", None),
+        (None, None),
+    ],
+)
+def test_the_baseline_age_comes_from_the_record_when_it_is_one(
+    baseline: object, age: object
+) -> None:
+    from kernelwright.runs.leaderboard import baseline_age
+    from kernelwright.runs.store import TaskResult
+
+    record = {"status": "correct", "extra": {} if baseline is None else {"baseline": baseline}}
+    result = TaskResult(1, "smoke/a", 1, 1, "correct", True, record)
+    assert baseline_age(result) == age
