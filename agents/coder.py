@@ -68,7 +68,10 @@ BACKEND_RULES = {
     "cpu": """\
 - Backend cpu: C++ compiled with `torch.utils.cpp_extension.load_inline` (cpp_sources, a unique
   `name`, `extra_cflags=["-O3", "-fopenmp"]`, `extra_ldflags=["-fopenmp"]`). Use raw pointers,
-  OpenMP and SIMD-friendly loops; check contiguity and dtype with TORCH_CHECK.
+  OpenMP and SIMD-friendly loops; check contiguity and dtype with TORCH_CHECK. Build time counts:
+  pass `no_implicit_headers=True, with_pytorch_error_handling=False` and include only what the
+  kernel uses (`<ATen/core/Tensor.h>`, `<ATen/ops/empty.h>`, `<torch/csrc/utils/pybind.h>`, as in
+  the example), not `<torch/extension.h>`, which doubles it.
 """,
     "cuda": """\
 - Backend cuda: CUDA C++ compiled with `torch.utils.cpp_extension.load_inline` (cuda_sources

@@ -5,7 +5,7 @@ task of the same name at the default budgets, measuring eager again each time (n
 baseline), and prints the candidate and eager medians of every evaluation with their coefficient
 of variation (sample standard deviation / mean, in %). Exits 1 when any verdict is not `correct`.
 
-    python bench/timing_stability.py [--examples matmul relu softmax] [--evals 5] [--json]
+    python bench/timing_stability.py [--examples matmul relu softmax] [--evals 5] [--precision P] [--json]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Series:
     candidate_ms: list[float] = field(default_factory=list)
     eager_ms: list[float] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    samples: list[int] = field(default_factory=list)  # timed calls of every loop, per evaluation
     candidate_cv_pct: float | None = None
     eager_cv_pct: float | None = None
 
@@ -51,7 +52,9 @@ def _fmt_cv(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}%"
 
 
-def run_series(name: str, evals: int, cache_dir: Path, done: int, total: int) -> Series:
+def run_series(
+    name: str, evals: int, cache_dir: Path, done: int, total: int, precision: float | None
+) -> Series:
     from kernelwright.bench_tasks import resolve_task
     from kernelwright.verifier import EvalOptions, evaluate
 
@@ -64,7 +67,15 @@ def run_series(name: str, evals: int, cache_dir: Path, done: int, total: int) ->
             resolve_task(series.task),
             source,
             "cpu",
-            EvalOptions(cache_dir=cache_dir, fresh_baseline=True, compile_baseline=False),
+            EvalOptions(
+                cache_dir=cache_dir,
+                fresh_baseline=True,
+                compile_baseline=False,
+                **({} if precision is None else {"precision": precision}),
+            ),
+        )
+        series.samples.append(
+            sum(loop["samples"] for loop in verdict.extra.get("timing_loops", []))
         )
         series.statuses.append(verdict.status)
         timing = verdict.timing
@@ -88,8 +99,12 @@ def run_series(name: str, evals: int, cache_dir: Path, done: int, total: int) ->
     return series
 
 
-def print_report(results: list[Series], evals: int) -> None:
-    print(f"medians of {evals} evaluations per example (ms), eager re-measured each time")
+def print_report(results: list[Series], evals: int, precision: float | None) -> None:
+    rule = "the default" if precision is None else f"{precision:g}"
+    print(
+        f"medians of {evals} evaluations per example (ms), eager re-measured each time, "
+        f"timing precision {rule}"
+    )
     for s in results:
         print(f"cpu/{s.example} on {s.task}")
         print(
@@ -100,6 +115,7 @@ def print_report(results: list[Series], evals: int) -> None:
             f"  eager      cv {_fmt_cv(s.eager_cv_pct):>7}  "
             + " ".join(f"{v:.4g}" for v in s.eager_ms)
         )
+        print(f"  samples    per evaluation: {' '.join(str(n) for n in s.samples)}")
         for problem in s.problems:
             print(f"  {problem}")
 
@@ -115,6 +131,12 @@ def main() -> int:
     )
     parser.add_argument("--evals", type=int, default=5, help="evaluations of each example")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument(
+        "--precision",
+        type=float,
+        default=None,
+        help="timing_precision of every evaluation (0: every loop runs to its count and cap)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = parser.parse_args()
     names = [n for item in args.examples for n in item.split(",") if n]
@@ -126,12 +148,19 @@ def main() -> int:
     results: list[Series] = []
     for i, name in enumerate(names):
         results.append(
-            run_series(name, args.evals, args.cache_dir, i * args.evals, len(names) * args.evals)
+            run_series(
+                name,
+                args.evals,
+                args.cache_dir,
+                i * args.evals,
+                len(names) * args.evals,
+                args.precision,
+            )
         )
     if args.json:
         print(json.dumps({"evals": args.evals, "examples": [asdict(s) for s in results]}, indent=2))
     else:
-        print_report(results, args.evals)
+        print_report(results, args.evals, args.precision)
     return 1 if any(s.problems for s in results) else 0
 
 

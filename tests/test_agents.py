@@ -177,6 +177,19 @@ def test_examples_cover_five_categories_per_backend() -> None:
         assert len(examples_for(backend)) >= 5, backend
 
 
+def test_the_cpu_examples_and_scripted_kernels_build_without_the_whole_frontend() -> None:
+    # What the Coder is shown and what the main job builds: only the headers a kernel uses.
+    root = Path(__file__).resolve().parent.parent
+    scripted = json.loads((root / "examples" / "agents" / "smoke_cpu_scripted.json").read_text())
+    sources = [k.read_text() for kernels in examples_for("cpu").values() for k in kernels]
+    sources += [text for replies in scripted.values() for text in replies if "load_inline(" in text]
+    assert len(sources) >= 11
+    for source in sources:
+        assert "#include <torch/extension.h>" not in source
+        assert "no_implicit_headers=True" in source and "<ATen/core/Tensor.h>" in source
+    assert "no_implicit_headers=True" in coder_request(RELU, "cpu", FACTS).messages[0].text
+
+
 def test_the_example_is_of_the_category_and_never_the_task_itself() -> None:
     example = pick_example(RELU, "cpu")
     assert example is not None and example.category == "activation"

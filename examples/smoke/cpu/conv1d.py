@@ -5,17 +5,22 @@ import torch.nn as nn
 from torch.utils.cpp_extension import load_inline
 
 CPP_SOURCE = r"""
-#include <torch/extension.h>
+// Only the headers this kernel uses: <torch/extension.h> would add the whole C++ frontend
+// and double the build time.
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
+#include <torch/csrc/utils/pybind.h>
 
-torch::Tensor conv1d_forward(torch::Tensor x, torch::Tensor weight, torch::Tensor bias) {
+at::Tensor conv1d_forward(at::Tensor x, at::Tensor weight, at::Tensor bias) {
     TORCH_CHECK(x.dim() == 3 && weight.dim() == 3 && x.size(1) == weight.size(1), "(B, C, L) input and (O, C, K) weight expected");
     TORCH_CHECK(x.is_contiguous() && weight.is_contiguous() && bias.is_contiguous(), "contiguous tensors expected");
-    TORCH_CHECK(x.scalar_type() == torch::kFloat, "float32 input expected");
+    TORCH_CHECK(x.scalar_type() == at::kFloat, "float32 input expected");
     const int64_t batch = x.size(0), cin = x.size(1), length = x.size(2);
     const int64_t cout = weight.size(0), ksize = weight.size(2);
     TORCH_CHECK(length >= ksize, "input shorter than the kernel");
     const int64_t lout = length - ksize + 1;
-    auto y = torch::empty({batch, cout, lout}, x.options());
+    auto y = at::empty({batch, cout, lout}, x.options());
     const float* X = x.data_ptr<float>();
     const float* W = weight.data_ptr<float>();
     const float* Bv = bias.data_ptr<float>();
@@ -44,6 +49,8 @@ _ext = load_inline(
     functions=["conv1d_forward"],
     extra_cflags=["-O3", "-fopenmp"],
     extra_ldflags=["-fopenmp"],
+    no_implicit_headers=True,
+    with_pytorch_error_handling=False,
     verbose=False,
 )
 

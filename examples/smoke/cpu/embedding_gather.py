@@ -5,11 +5,16 @@ import torch.nn as nn
 from torch.utils.cpp_extension import load_inline
 
 CPP_SOURCE = r"""
-#include <torch/extension.h>
+// Only the headers this kernel uses: <torch/extension.h> would add the whole C++ frontend
+// and double the build time.
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
+#include <torch/csrc/utils/pybind.h>
 
-torch::Tensor embedding_forward(torch::Tensor indices, torch::Tensor weight) {
-    TORCH_CHECK(indices.is_contiguous() && indices.scalar_type() == torch::kLong, "contiguous int64 indices expected");
-    TORCH_CHECK(weight.dim() == 2 && weight.is_contiguous() && weight.scalar_type() == torch::kFloat, "contiguous float32 table expected");
+at::Tensor embedding_forward(at::Tensor indices, at::Tensor weight) {
+    TORCH_CHECK(indices.is_contiguous() && indices.scalar_type() == at::kLong, "contiguous int64 indices expected");
+    TORCH_CHECK(weight.dim() == 2 && weight.is_contiguous() && weight.scalar_type() == at::kFloat, "contiguous float32 table expected");
     const int64_t n = indices.numel(), rows = weight.size(0), dim = weight.size(1);
     const int64_t* idx = indices.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
@@ -17,7 +22,7 @@ torch::Tensor embedding_forward(torch::Tensor indices, torch::Tensor weight) {
     }
     auto sizes = indices.sizes().vec();
     sizes.push_back(dim);
-    auto y = torch::empty(sizes, weight.options());
+    auto y = at::empty(sizes, weight.options());
     const float* W = weight.data_ptr<float>();
     float* Y = y.data_ptr<float>();
     #pragma omp parallel for
@@ -36,6 +41,8 @@ _ext = load_inline(
     functions=["embedding_forward"],
     extra_cflags=["-O3", "-fopenmp"],
     extra_ldflags=["-fopenmp"],
+    no_implicit_headers=True,
+    with_pytorch_error_handling=False,
     verbose=False,
 )
 
