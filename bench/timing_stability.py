@@ -57,6 +57,7 @@ def run_series(
 ) -> Series:
     from kernelwright.bench_tasks import resolve_task
     from kernelwright.verifier import EvalOptions, evaluate
+    from kernelwright.verifier.timing import Budget
 
     path = EXAMPLES / f"{name}.py"
     series = Series(name, f"smoke/{name}")
@@ -71,7 +72,7 @@ def run_series(
                 cache_dir=cache_dir,
                 fresh_baseline=True,
                 compile_baseline=False,
-                **({} if precision is None else {"precision": precision}),
+                precision=Budget.precision if precision is None else precision,
             ),
         )
         series.samples.append(

@@ -318,3 +318,22 @@ def test_a_drifting_loop_is_not_cut_short_however_precise() -> None:
 def test_the_precision_rule_can_be_turned_off() -> None:
     run, _ = _precision_run(lambda req, n: 1.0, precision=0.0)
     assert len(run.loops[0].samples) == 1000 and not run.loops[0].settled
+
+
+def test_where_a_quiet_loop_stops_and_its_late_checks_fall_cannot_be_counted() -> None:
+    # Each run stops at a random point and then runs a random tail, with the traced calls it had
+    # not reached drawn again inside it: neither the stop nor the checks sit at a fixed count.
+    lengths: set[int] = set()
+    offsets: set[int] = set()
+    for seed in range(15):
+        noise = random.Random(seed)
+
+        def sampler(req: dict[str, Any], n: int, noise: random.Random = noise) -> float:
+            return noise.gauss(1.0, 0.01)
+
+        run, _ = _precision_run(sampler)
+        first = run.loops[0]
+        lengths.add(len(first.samples))
+        offsets.update(len(first.samples) - t.position for t in first.traced)
+    assert len(lengths) >= 5
+    assert len(offsets) >= 8 and max(offsets) > 5

@@ -338,10 +338,10 @@ class Evaluation:
             return
         if phase in self._ahead:
             return
-        slot = self._prepare(phase, self.options.timeout, trusted=False)
         try:
+            slot = self._prepare(phase, self.options.timeout, trusted=False)
             self._launch(slot)
-        except sandbox.SandboxError:
+        except Exception:
             return  # the phase starts its own child when it comes, and reports what fails
         self._ahead[phase] = slot
 
@@ -355,7 +355,9 @@ class Evaluation:
     ) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
         """Run one child of ``phase`` (the one started ahead for it, if any): the job goes over
         the channel as the first frame, before ``conversation`` takes over."""
-        slot = None if trusted else self._ahead.pop(phase, None)
+        # A child started ahead stays in ``_ahead`` until its job is handed over, so that
+        # ``cleanup`` still ends it if anything before that fails.
+        slot = None if trusted else self._ahead.get(phase)
         if slot is None:
             slot = self._prepare(phase, wall_s, trusted)
         else:
@@ -384,6 +386,7 @@ class Evaluation:
                 # object replaced on disk shows as deleted in the maps the parent reads (E20).
                 sandbox.share_with_child(private, files=phase == "compile")
             if slot.started is not None:
+                self._ahead.pop(phase, None)
                 child = slot.started.finish(talk, wall_s=wall_s)
             elif self.level == "docker":
                 child = sandbox.run_child(

@@ -632,13 +632,16 @@ class StartedChild:
         now too."""
         if self.done:
             raise SandboxError("this child was already finished or discarded")
+        if conversation is not None and self.reply_r < 0:
+            self.discard()
+            raise SandboxError("this child was started without a channel to talk on")
         self.done = True
         proc = self.proc
         assert proc.stdin is not None
         start = time.monotonic()
         talker: threading.Thread | None = None
         failure: list[str] = []
-        if conversation is not None and self.reply_r >= 0:
+        if conversation is not None:
             endpoint = Endpoint(self.reply_r, proc.stdin.fileno(), trusted=False)
             endpoint.pid = proc.pid
             talker = threading.Thread(

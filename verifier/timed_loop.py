@@ -41,8 +41,11 @@ MAX_LOOPS = 3
 # Untimed calls of the first loop that run under the op witnesses, at secret positions (E23: a
 # candidate cannot keep its honest code for the correctness phase alone).
 TRACED_CALLS = 2
-# How often (in measured calls) a loop asks whether its median is already precise enough.
+# A loop asks whether its median is already precise enough every 1 to this many measured calls,
+# at random; once it is, it goes on for a random tail of TAIL_MIN to TAIL_MAX calls.
 PRECISION_EVERY = 10
+TAIL_MIN = 10
+TAIL_MAX = 40
 COLD_RATIO = 1.5
 COLD_MARGIN_MS = 0.005
 COLD_P = 0.01
@@ -398,23 +401,33 @@ def measure_loop(
     pending = list(wanted)
     started = time.perf_counter_ns()
     position = 0
-    precise = False  # the median is known precisely enough: the loop may end
+    precise = False  # the median is known precisely enough: the loop ends after a random tail
+    # Where the precision is next asked about: at random points, so neither the point where the
+    # loop turns precise nor the checks drawn after it fall on a grid the child could count.
+    next_check = budget.precise_min + driver.rng.randrange(PRECISION_EVERY)
     while True:
         elapsed = (time.perf_counter_ns() - started) / 1e6
         measured = len(loop.calls) - (len(wanted) - len(pending))
-        if not precise and measured >= budget.precise_min and measured % PRECISION_EVERY == 0:
-            # Early only where nothing says the loop was disturbed: its halves agree too.
+        if not precise and measured >= next_check:
+            next_check = measured + 1 + driver.rng.randrange(PRECISION_EVERY)
+            # Only where nothing says the loop was disturbed: its halves agree too.
             precise = loop.disagreement() <= DISTURBED and precise_enough(
                 loop.samples, budget.precision
             )
-        done = (
-            precise
-            or measured >= reps
-            or (elapsed >= budget.max_wall_ms and measured >= budget.min_reps)
-        )
+            if precise:
+                # The loop ends after a tail of random length, and what was planned at secret
+                # positions it has not reached yet is drawn again inside that tail.
+                tail = driver.rng.randint(TAIL_MIN, TAIL_MAX)
+                reps = min(reps, measured + tail)
+                ahead = range(measured, reps)
+                traced_at = set(driver.rng.sample(ahead, min(len(traced_at), len(ahead))))
+                full_at = set(driver.rng.sample(ahead, min(len(full_at), len(ahead))))
+                later = range(position, position + len(ahead) + len(pending))
+                slots = set(driver.rng.sample(later, len(pending)))
+        done = measured >= reps or (elapsed >= budget.max_wall_ms and measured >= budget.min_reps)
         if done:
-            # What was planned at secret positions the loop did not reach runs now, at its end,
-            # which the child cannot tell from any other point of the loop.
+            # What was planned at positions the loop did not reach (a loop cut by its wall-clock
+            # cap) runs now, at its end.
             if traced_at:
                 traced_at.pop()
                 loop.traced.append(driver.traced(measured % rotate, measured))
