@@ -162,7 +162,8 @@ def test_markdown_leaderboard() -> None:
     table_lines = [line for line in text.splitlines() if line.startswith("| ")]
     # summary: header, alignment, one row per group; categories: the same.
     assert len(table_lines) == 2 * (2 + len(PAYLOADS))
-    summary_columns, category_columns = 2 + 8 + 2, 2 + 1 + 8  # groups, figures, cost, time
+    # groups, figures, cost, wall time, baseline age; categories: groups, category, figures
+    summary_columns, category_columns = 2 + 8 + 3, 2 + 1 + 8
     for line in table_lines[: 2 + len(PAYLOADS)]:
         assert _unescaped(line, "|") == summary_columns + 1, line
     for line in table_lines[2 + len(PAYLOADS) :]:
