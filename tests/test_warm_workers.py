@@ -15,10 +15,13 @@ from conftest import EXAMPLES
 from kernelwright.verifier import sandbox
 from kernelwright.verifier.channel import Endpoint
 
-# Reads the first stdin line (result name and reply fd), waits for its job, answers, lingers.
+# Imports what the channel needs and says so, reads the first stdin line (result name and reply
+# fd), waits for its job, answers, lingers.
 WAITER = """
 import os, time
+import torch
 from kernelwright.verifier.channel import Endpoint
+open("waiting", "w").close()
 line = b""
 while not line.endswith(b"\\n"):
     line += os.read(0, 1)
@@ -49,8 +52,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _waiting(scratch: Path) -> None:
+    """Until the child has imported torch and waits for its job (however busy the machine)."""
+    deadline = time.monotonic() + 300
+    while not (scratch / "waiting").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_a_child_started_ahead_gets_its_wall_limit_from_the_handover(tmp_path: Path) -> None:
     child = _start(tmp_path)
+    _waiting(tmp_path)
     time.sleep(2.0)  # longer than the phase's limit below: the wait must not count
     replies: list[Any] = []
 
