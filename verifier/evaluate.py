@@ -179,8 +179,6 @@ WORKER_COMMAND = (sys.executable, "-I", "-m", "kernelwright.verifier.worker")
 class _Slot:
     """One child of a phase: where it runs and what it is given, and the process once started."""
 
-    phase: str
-    trusted: bool
     scratch: Path
     private: Path | None  # the private copy of the build, bound at the build cache's path
     result_name: str
@@ -308,8 +306,6 @@ class Evaluation:
                 mounts.devices.extend(sandbox.gpu_device_nodes(self.options.device_index))
         device = self.backend.needs_gpu_nodes(phase)
         return _Slot(
-            phase=phase,
-            trusted=trusted,
             scratch=scratch,
             private=private,
             # A result name the candidate cannot know: it reaches the worker on stdin (E12).

@@ -617,7 +617,6 @@ class StartedChild:
         self.reader = reader
         self.cgroup = cgroup
         self.reply_r = reply_r
-        self.started = time.monotonic()
         self.done = False
 
     @property
