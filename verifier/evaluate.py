@@ -259,8 +259,12 @@ class Evaluation:
         # the phases apart (E23); the compile child simply gets no device nodes.
         if self.options.device_index is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(self.options.device_index)
-        if trusted:
-            env["TORCHINDUCTOR_CACHE_DIR"] = str(self.options.cache_dir / "inductor")
+        # Set in every phase: torch._inductor, which the later phases import before their job
+        # (worker._preload), sets it to a default of its own when it is missing, and the
+        # compile phase, which does not import it, would then see a different environment.
+        env["TORCHINDUCTOR_CACHE_DIR"] = str(
+            self.options.cache_dir / "inductor" if trusted else scratch / "tmp" / "torchinductor"
+        )
         return env
 
     def _prepare(self, phase: str, wall_s: float, trusted: bool) -> _Slot:
@@ -270,7 +274,7 @@ class Evaluation:
         candidate at the same name in it, the same argv and environment; the job arrives as the
         first frame on the channel, so a child can be started before its job is known."""
         scratch = self.root / secrets.token_hex(6)
-        (scratch / "tmp").mkdir(parents=True, exist_ok=True)
+        (scratch / "tmp" / "torchinductor").mkdir(parents=True, exist_ok=True)
         if not trusted:
             (scratch / "candidate.py").write_text(self.source)
         mounts = sandbox.Mounts()

@@ -215,8 +215,12 @@ def warm_thread_pools() -> None:
     """Start the harness's own thread users (torch's intra-op pool, the op profiler) before
     counting threads, so that only the candidate's threads are counted."""
     import torch
+    import torch.autograd.profiler
 
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]):
+    # The profiler the witnesses use runs over this one; this one, unlike that wrapper, does not
+    # import torch._inductor on its first start (the compile phase, which runs no witness, has
+    # no need of it: see _preload).
+    with torch.autograd.profiler.profile(use_kineto=True, use_cpu=True):
         torch.ones(1 << 20).add_(1).sum()
 
 
@@ -611,6 +615,25 @@ MODES = {
 }
 
 
+def _job_waiting() -> bool:
+    import select
+
+    try:
+        return bool(select.select([0], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+def _preload() -> None:
+    """Import what the harness would otherwise load lazily once the candidate is in: the op
+    profiler's first start imports ``torch._inductor``, and with it ``torch._dynamo``, which
+    rewraps entries the harness watches (``torch.manual_seed``), so it must be in before the
+    watch's snapshot. A second and more here: a child started ahead of its phase does it while
+    it waits for its job; one whose job is already there, after reading it."""
+    with contextlib.suppress(Exception):
+        import torch._inductor  # noqa: F401
+
+
 def main(argv: list[str]) -> int:
     # The parent names the result file and the fd of its reply pipe on the first stdin line, read
     # before any candidate code runs, so the candidate cannot know where its verdict data goes
@@ -629,8 +652,14 @@ def main(argv: list[str]) -> int:
         return 2
     _RESULT_NAME = first[0]
     channel = Endpoint(0, int(first[1]), trusted=True)
+    if not _job_waiting():
+        _preload()
     job = channel.recv()
     _JOB.update(job)
+    if job["mode"] != "compile":
+        # The compile phase runs no witness; it is told apart from the others anyway (it is the
+        # one that builds, and on a GPU it has no device nodes).
+        _preload()
     scratch = Path(job["scratch"])
     _entry()
     try:
