@@ -173,10 +173,11 @@ def _max_abs_error(outputs: list[Any], expected: list[Any]) -> float | None:
             and isinstance(ref, torch.Tensor)
             and out.shape == ref.shape
         ):
-            diff = (out.to(torch.float64) - ref.to(torch.float64)).abs()
-            finite = diff[torch.isfinite(diff)]
-            if finite.numel():
-                worst = max(worst, float(finite.max()))
+            # The largest finite difference: NaN and infinity count as 0 (in place, with no mask
+            # to gather by, a few times faster than indexing by torch.isfinite).
+            diff = (out.to(torch.float64) - ref.to(torch.float64)).abs_()
+            if diff.numel():
+                worst = max(worst, float(diff.nan_to_num_(nan=0.0, posinf=0.0).max()))
     return worst
 
 
