@@ -78,6 +78,12 @@ BACKEND_RULES = {
   with your `__global__` kernels and a launcher, cpp_sources with its declaration). Launch on the
   current stream (`at::cuda::getCurrentCUDAStream()`), check errors, never synchronize.
 """,
+    "hip": """\
+- Backend hip: HIP C++ for AMD GPUs, compiled with `torch.utils.cpp_extension.load_inline`
+  (cuda_sources with `#include <hip/hip_runtime.h>`, your `__global__` kernels and a launcher;
+  cpp_sources with its declaration). Launch with `hipLaunchKernelGGL`, check `hipGetLastError()`,
+  never synchronize. A wavefront is 64 lanes on most AMD GPUs: do not assume 32.
+""",
     "triton": """\
 - Backend triton: kernels decorated with `@triton.jit`, launched from `forward` with a grid that
   depends on the input sizes. No `torch.compile`, no `triton.testing`, no autotuning caches kept

@@ -1,4 +1,4 @@
-"""One module per target (cpu, cuda, triton): detection, device facts, build and timing hooks.
+"""One module per target (cpu, cuda, hip, triton): detection, device facts, build and timing hooks.
 
 May import ``bench_tasks`` only.
 """
@@ -8,11 +8,13 @@ from __future__ import annotations
 from kernelwright.backends.base import Backend, BackendStatus
 from kernelwright.backends.cpu import CpuBackend
 from kernelwright.backends.cuda import CudaBackend
+from kernelwright.backends.hip import HipBackend
 from kernelwright.backends.triton import TritonBackend
 
 BACKENDS: dict[str, type[Backend]] = {
     "cpu": CpuBackend,
     "cuda": CudaBackend,
+    "hip": HipBackend,
     "triton": TritonBackend,
 }
 
@@ -35,7 +37,8 @@ def infer_backend(source: str) -> str:
     if "triton.jit" in source:
         return "triton"
     if "cuda_sources" in source:
-        return "cuda"
+        # HIP is written for load_inline's cuda_sources too; its runtime header tells it apart.
+        return "hip" if "hip/hip_runtime.h" in source or "hipLaunchKernelGGL" in source else "cuda"
     return "cpu"
 
 

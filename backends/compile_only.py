@@ -1,7 +1,8 @@
 """Compile a candidate's ``load_inline`` sources to object files without linking or loading them.
 
-For a backend whose compiler is present but whose hardware is not (nvcc on a machine without a
-GPU): the verdict is ``compiled`` or ``compile_error`` with the compiler's own message.
+For a backend whose compiler is present but whose hardware is not (nvcc or hipcc on a machine
+without the GPU): the verdict is ``compiled`` or ``compile_error`` with the compiler's own
+message.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def _bindings(functions: Any) -> str:
     return f"\nPYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {{\n{defs}\n}}\n"
 
 
-def _run(argv: list[str], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True)
+def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         message = (done.stderr or done.stdout).strip()
         first = next((line for line in message.splitlines() if "error" in line.lower()), "")
@@ -51,8 +52,10 @@ def compile_sources(
     cuda_sources: str | Sequence[str] | None,
     functions: Any,
     options: dict[str, Any],
+    backend: str = "cuda",
 ) -> list[Path]:
-    """Compile the C++ translation unit (with its bindings) and the CUDA one to ``.o`` files."""
+    """Compile the C++ translation unit (with its bindings) and the CUDA (or, for ``hip``, the
+    HIP) one to ``.o`` files."""
     from torch.utils.cpp_extension import include_paths
 
     build_dir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +84,9 @@ def compile_sources(
     )
     objects.append(build_dir / "main.o")
     cuda_text = _as_text(cuda_sources)
-    if cuda_text:
+    if cuda_text and backend == "hip":
+        objects.extend(_compile_hip(build_dir, cuda_text, includes, defines, options))
+    elif cuda_text:
         nvcc = shutil.which("nvcc")
         if nvcc is None:
             raise CompileError("nvcc not found")
@@ -105,3 +110,26 @@ def compile_sources(
         _run(argv, "nvcc compilation")
         objects.append(build_dir / "cuda.o")
     return objects
+
+
+def _compile_hip(
+    build_dir: Path, text: str, includes: list[str], defines: list[str], options: dict[str, Any]
+) -> list[Path]:
+    """The HIP translation unit, for every target this hipcc knows of the backend's targets."""
+    from kernelwright.backends.hip import hip_targets, hipcc_env, supported_targets
+
+    hipcc = shutil.which("hipcc")
+    if hipcc is None:
+        raise CompileError("hipcc not found")
+    targets, _ = supported_targets(hip_targets())
+    if not targets:
+        raise CompileError(f"hipcc builds for none of {', '.join(hip_targets())}")
+    source = build_dir / "hip.hip"
+    source.write_text("#include <torch/types.h>\n#include <hip/hip_runtime.h>\n" + text)
+    stubs = Path(__file__).resolve().parent / "hip_stubs"
+    argv = [hipcc, "-x", "hip", "-c", str(source), "-o", str(build_dir / "hip.o"), "-std=c++17"]
+    argv += [f"--offload-arch={t}" for t in targets]
+    argv += ["-fPIC", "-w", "-idirafter", str(stubs), *includes, *defines]
+    argv += [str(f) for f in options.get("extra_cuda_cflags") or []]
+    _run(argv, "hipcc compilation", env=hipcc_env())
+    return [build_dir / "hip.o"]

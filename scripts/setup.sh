@@ -14,6 +14,19 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# HIP for AMD GPUs, where asked (KERNELWRIGHT_WITH_HIP=1; the tests ask): Debian's hipcc and the
+# ROCm device libraries, so the hip backend builds --compile-only without an AMD GPU.
+if [ "${KERNELWRIGHT_WITH_HIP:-0}" = 1 ] && ! command -v hipcc >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing hipcc and the ROCm device libraries" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      hipcc rocm-device-libs >/dev/null
+  else
+    echo "setup: hipcc is missing; the hip backend will show as missing" >&2
+  fi
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi

@@ -4,7 +4,8 @@
 # engine with a locally built image for the docker sandbox level).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The hip backend's compile-only tests need hipcc.
+KERNELWRIGHT_WITH_HIP=1 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 # mypy must see the root as the package `kernelwright`, whatever this checkout's folder is called.

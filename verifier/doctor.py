@@ -10,6 +10,7 @@ from typing import Any
 
 from kernelwright.backends import BACKENDS, get_backend
 from kernelwright.backends.base import compiler_version, cuda_device
+from kernelwright.backends.hip import hipcc_version
 
 
 def _tool(exe: str) -> str | None:
@@ -49,7 +50,7 @@ def diagnose() -> dict[str, Any]:
             "nvcc": _tool("nvcc"),
             "ncu": _tool("ncu"),
             "bwrap": _tool("bwrap"),
-            "hipcc": _tool("hipcc"),
+            "hipcc": hipcc_version(),
         },
         "gpus": gpus,
     }

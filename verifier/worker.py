@@ -109,7 +109,8 @@ def _install_compile_only_hook(build_dir: Path) -> None:
     def load_inline(
         name: str, cpp_sources: Any, cuda_sources: Any = None, functions: Any = None, **kwargs: Any
     ) -> Any:
-        compile_sources(build_dir, name, cpp_sources, cuda_sources, functions, kwargs)
+        backend = str(_JOB.get("backend") or "cuda")
+        compile_sources(build_dir, name, cpp_sources, cuda_sources, functions, kwargs, backend)
         raise CompiledOnly(name)
 
     cpp_ext.load_inline = load_inline  # type: ignore[assignment]
