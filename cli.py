@@ -13,16 +13,26 @@ from rich.text import Text
 
 from kernelwright import __version__
 from kernelwright.backends import BACKENDS, UnknownBackend, get_backend, infer_backend
-from kernelwright.bench_tasks import CATEGORIES, TaskError, list_suites, load_suite, resolve_task
+from kernelwright.bench_tasks import (
+    CATEGORIES,
+    Task,
+    TaskError,
+    Unloadable,
+    list_suites,
+    resolve_task,
+    scan_suite,
+)
 from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.commands.agents import register as register_agent_commands
 from kernelwright.commands.common import (
     FreshBaselineOption,
+    StrictOption,
     check_sandbox,
     fail,
     out,
     print_json,
     settings,
+    warn,
 )
 from kernelwright.commands.keys import keys_app
 from kernelwright.commands.runs import register as register_run_commands
@@ -97,16 +107,28 @@ def tasks_list(
     category: Annotated[
         str | None, typer.Option(help=f"Only this category ({', '.join(CATEGORIES)}).")
     ] = None,
+    strict: StrictOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List tasks of the shipped suites (or of the given suites or folders)."""
+    """List tasks of the shipped suites (or of the given suites or folders). A file that does
+    not load is named on stderr with the reason (and, for a missing package, the command that
+    installs it); the others are listed."""
     if category is not None and category not in CATEGORIES:
         fail(f"unknown category {category!r} (choose from {', '.join(CATEGORIES)})")
+    tasks: list[Task] = []
+    skipped: list[Unloadable] = []
     try:
-        tasks = [t for s in (suite or list_suites()) for t in load_suite(s)]
+        for name in suite or list_suites():
+            loaded, failed = scan_suite(name)
+            tasks += loaded
+            skipped += failed
     except TaskError as exc:
         fail(str(exc))
-        return
+    if skipped and strict:
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        fail(f"{skipped[0].path.parent}: {skipped[0].line()}{more} (--strict)")
+    for bad in skipped:
+        warn(f"skipped {bad.line()}")
     tasks = [t for t in tasks if category is None or t.category == category]
     if as_json:
         print_json([t.to_json() for t in tasks])

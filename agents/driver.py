@@ -26,7 +26,7 @@ from kernelwright.agents.providers.replay import ReplayProvider
 from kernelwright.agents.providers.sdk import SdkProvider
 from kernelwright.agents.strategies import STRATEGIES, make_strategy
 from kernelwright.backends import UnknownBackend, get_backend
-from kernelwright.bench_tasks import Task, TaskError, list_suites, load_suite
+from kernelwright.bench_tasks import Task, TaskError, list_suites, scan_suite
 from kernelwright.runs.bench import (
     BenchError,
     build_workers,
@@ -84,6 +84,7 @@ class AgentPlan:
     tasks_at_once: int = 2
     jobs: int = 1
     retry_failed: bool = False
+    strict: bool = False  # a suite file that does not load is an error, not a skipped line
 
 
 @dataclass(frozen=True)
@@ -178,11 +179,20 @@ def _check_price(
         )
 
 
-def _select_tasks(suite: str, wanted: tuple[str, ...]) -> list[Task]:
+def _select_tasks(
+    suite: str,
+    wanted: tuple[str, ...],
+    strict: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+) -> list[Task]:
     try:
-        tasks = load_suite(suite)
+        tasks, failed = scan_suite(suite)
     except TaskError as exc:
         raise AgentError(str(exc)) from None
+    if failed and strict:
+        raise AgentError(f"suite {visible(suite)}: {visible(failed[0].line())} (--strict)")
+    for bad in failed:
+        warn(f"skipped {visible(bad.line())}")
     if not wanted:
         return tasks
     by_name = {t.id: t for t in tasks} | {t.stem: t for t in tasks}
@@ -321,7 +331,7 @@ def run_agents(
         get_backend(plan.backend)
     except UnknownBackend as exc:
         raise AgentError(str(exc)) from None
-    tasks = _select_tasks(plan.suite, plan.tasks)
+    tasks = _select_tasks(plan.suite, plan.tasks, plan.strict, warn)
     if provider is None:
         provider, source_identity = make_provider(
             plan.model, store, base_url=plan.base_url, keys=keys, prices=prices, retry=retry

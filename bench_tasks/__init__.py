@@ -7,10 +7,12 @@ from kernelwright.bench_tasks.task import (
     CATEGORIES,
     Task,
     TaskError,
+    Unloadable,
     list_suites,
     load_suite,
     load_task,
     resolve_task,
+    scan_suite,
     suite_dir,
 )
 
@@ -18,9 +20,11 @@ __all__ = [
     "CATEGORIES",
     "Task",
     "TaskError",
+    "Unloadable",
     "list_suites",
     "load_suite",
     "load_task",
     "resolve_task",
+    "scan_suite",
     "suite_dir",
 ]

@@ -46,7 +46,50 @@ SHIPPED_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 class TaskError(ValueError):
-    """A task file, suite or override that cannot be used; the message is one line for the user."""
+    """A task file, suite or override that cannot be used; the message is one line for the user.
+
+    ``missing``: the module a task file imports that is not installed, where that is why."""
+
+    def __init__(self, message: str, missing: str | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+# Modules that the ``kernelbench`` extra installs (KernelBench's level-3 tasks import them).
+KERNELBENCH_EXTRA = frozenset({"einops"})
+
+
+@dataclass(frozen=True)
+class Unloadable:
+    """A file of a suite folder that is not a usable task, and why (one line)."""
+
+    path: Path
+    reason: str
+    missing: str | None = None
+
+    def install_hint(self) -> str | None:
+        """The command that installs the module the task needs, where that is the problem."""
+        if self.missing is None:
+            return None
+        top = self.missing.split(".")[0]
+        if not re.fullmatch(r"[A-Za-z0-9_]+", top):
+            return None
+        hint = f"pip install {top}"
+        if top in KERNELBENCH_EXTRA:
+            hint += " (or kernelwright's kernelbench extra: pip install -e '.[kernelbench]')"
+        return hint
+
+    def line(self) -> str:
+        hint = self.install_hint()
+        return f"{self.path.name}: {self.reason}" + (f"; install it: {hint}" if hint else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "reason": self.reason,
+            "missing_module": self.missing,
+            "install": self.install_hint(),
+        }
 
 
 @dataclass(frozen=True)
@@ -143,9 +186,11 @@ def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> Mod
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a task file that exits at import is one bad file
         sys.modules.pop(name, None)
-        raise TaskError(f"task file {path} failed to import: {type(exc).__name__}: {exc}") from exc
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+        raise TaskError(f"task file {path} failed to import: {text}", missing) from exc
     for attr in ("Model", "get_inputs", "get_init_inputs"):
         if not hasattr(module, attr):
             raise TaskError(f"task file {path} defines no {attr}")
@@ -259,28 +304,52 @@ def _task_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
 
 
-def load_suite(suite: str, overrides: dict[str, Any] | None = None) -> list[Task]:
-    """Every task of a shipped suite or of a folder of task files, in file-name order.
+def scan_suite(
+    suite: str, overrides: dict[str, Any] | None = None
+) -> tuple[list[Task], list[Unloadable]]:
+    """Every task of a shipped suite or of a folder of task files that loads, in file-name
+    order, and every file that does not, with the reason: one file that needs a package the
+    user lacks does not hide the others. A suite where nothing loads is an error.
 
-    Overrides apply to the tasks that define those globals; naming one that no task defines is
-    an error.
+    Overrides apply to the tasks that define those globals; naming one that no loaded task
+    defines is an error.
     """
     folder = suite_dir(suite)
     shipped = folder.parent == SUITES_DIR
     overrides = dict(overrides or {})
     used: set[str] = set()
-    tasks = []
-    for path in _task_files(folder):
+    tasks: list[Task] = []
+    failed: list[Unloadable] = []
+    files = _task_files(folder)
+    for path in files:
         task_id = f"{folder.name}/{path.stem}" if shipped else str(path)
-        plain = load_task_module(path)
-        mine = {k: v for k, v in overrides.items() if k in vars(plain)}
+        try:
+            plain = load_task_module(path)
+            mine = {k: v for k, v in overrides.items() if k in vars(plain)}
+            tasks.append(load_task(path, task_id, mine))
+        except TaskError as exc:
+            reason = str(exc).replace(f"task file {path} ", "", 1)
+            failed.append(Unloadable(path, reason, exc.missing))
+            continue
         used.update(mine)
-        tasks.append(load_task(path, task_id, mine))
-    if not tasks:
+    if not files:
         raise TaskError(f"suite {suite!r} holds no task files")
+    if not tasks:
+        raise TaskError(f"no task of suite {suite!r} loads; the first: {failed[0].line()}")
     unused = sorted(set(overrides) - used)
     if unused:
         raise TaskError(f"--set {', '.join(unused)}: no task in suite {suite!r} has such a global")
+    return tasks, failed
+
+
+def load_suite(
+    suite: str, overrides: dict[str, Any] | None = None, strict: bool = True
+) -> list[Task]:
+    """The tasks of ``scan_suite``; with ``strict``, any file that does not load is an error."""
+    tasks, failed = scan_suite(suite, overrides)
+    if strict and failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise TaskError(f"suite {suite!r}: {failed[0].line()}{more}")
     return tasks
 
 

@@ -23,6 +23,7 @@ from kernelwright.commands.common import (
     EXIT_INFRA,
     EXIT_INTERRUPTED,
     FreshBaselineOption,
+    StrictOption,
     check_sandbox,
     err,
     fail,
@@ -164,6 +165,7 @@ def run_cmd(
             "--no-cache", help="Do not reuse replies stored by other runs (a resume still does)."
         ),
     ] = False,
+    strict: StrictOption = False,
     retry_failed_calls: Annotated[
         bool,
         typer.Option(
@@ -291,6 +293,7 @@ def run_cmd(
         tasks_at_once=tasks_at_once,
         jobs=jobs,
         retry_failed=retry_failed_calls,
+        strict=strict,
     )
     cfg = settings(timeout=timeout, db=db)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

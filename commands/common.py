@@ -35,6 +35,16 @@ out = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 
 err = Console(stderr=True)
 
 
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail when any file of the suite does not load (by default it is skipped, named "
+        "with the reason on stderr).",
+    ),
+]
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """``error: message`` as one line on stderr (the message may hold data: it is shown as
     plain text, never as markup), then exit ``code``."""

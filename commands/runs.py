@@ -34,6 +34,7 @@ from kernelwright.commands.common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     FreshBaselineOption,
+    StrictOption,
     check_sandbox,
     err,
     fail,
@@ -269,6 +270,7 @@ def bench_into_store(
     resume: int | None,
     show_progress: bool,
     use_recorded: bool = False,
+    strict: bool = False,
 ) -> int:
     """Run a bench with a progress bar; Ctrl-C and SIGTERM store the run as interrupted."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -285,6 +287,7 @@ def bench_into_store(
                 resume,
                 progress,
                 use_recorded=use_recorded,
+                strict=strict,
             )
     except BenchError as exc:
         fail(str(exc))
@@ -332,6 +335,7 @@ def bench(
     ] = None,
     use_recorded: UseRecordedOption = False,
     fresh_baseline: FreshBaselineOption = False,
+    strict: StrictOption = False,
     db: DbOption = None,
     timeout: Annotated[
         float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
@@ -374,6 +378,7 @@ def bench(
             resume=resume,
             show_progress=sys.stdout.isatty() and not as_json,
             use_recorded=use_recorded,
+            strict=strict,
         )
         payload = bench_payload(store, run_id)
     if as_json:

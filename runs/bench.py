@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from kernelwright.backends import UnknownBackend, get_backend
-from kernelwright.bench_tasks import Task, TaskError, list_suites, load_suite, suite_dir
+from kernelwright.bench_tasks import (
+    Task,
+    TaskError,
+    Unloadable,
+    list_suites,
+    scan_suite,
+    suite_dir,
+)
 from kernelwright.bench_tasks.task import SUITES_DIR
 from kernelwright.runs.scheduler import Scheduler
 from kernelwright.runs.store import Pick, Store, TaskResult
@@ -91,6 +98,7 @@ class BenchPlan:
     sources: dict[str, str]
     missing: list[str]
     unmatched: list[str]
+    skipped: list[Unloadable] = field(default_factory=list)  # suite files that do not load
 
     @property
     def evaluable(self) -> list[Task]:
@@ -103,13 +111,17 @@ def suite_name(suite: str) -> str:
     return folder.name if folder.parent == SUITES_DIR else str(folder)
 
 
-def plan_bench(solutions: Path, suite: str) -> BenchPlan:
-    """Pair each task of ``suite`` with ``solutions/<task file stem>.py``; raise ``BenchError``."""
+def plan_bench(solutions: Path, suite: str, strict: bool = False) -> BenchPlan:
+    """Pair each task of ``suite`` with ``solutions/<task file stem>.py``; raise ``BenchError``.
+    A suite file that does not load is skipped (listed in the plan), or with ``strict`` an
+    error."""
     try:
-        tasks = load_suite(suite)
+        tasks, skipped = scan_suite(suite)
         name = suite_name(suite)
     except TaskError as exc:
         raise BenchError(str(exc)) from None
+    if skipped and strict:
+        raise BenchError(f"suite {suite}: {skipped[0].line()} (--strict)")
     if not solutions.is_dir():
         raise BenchError(f"solutions folder not found: {solutions}")
     files = {p.stem: p for p in sorted(solutions.glob("*.py")) if not p.name.startswith("_")}
@@ -129,6 +141,7 @@ def plan_bench(solutions: Path, suite: str) -> BenchPlan:
         sources=sources,
         missing=[task.id for task in tasks if task.id not in sources],
         unmatched=sorted(f"{stem}.py" for stem in files if stem not in stems),
+        skipped=skipped,
     )
 
 
@@ -443,8 +456,10 @@ def run_bench(
     resume_run: int | None = None,
     progress: Progress | None = None,
     use_recorded: bool = False,
+    strict: bool = False,
 ) -> int:
     """Evaluate every candidate of ``solutions`` on its task of ``suite``; return the run id.
+    A suite file that does not load is skipped with a warning, or with ``strict`` an error.
 
     With ``resume_run``, the run's recorded suite, backend and (when ``solutions`` is None)
     solutions folder are used; ``suite`` or ``backend`` that differ raise ``BenchError``. The
@@ -465,7 +480,7 @@ def run_bench(
         get_backend(backend)
     except UnknownBackend as exc:
         raise BenchError(str(exc)) from None
-    plan = plan_bench(folder, suite)
+    plan = plan_bench(folder, suite, strict)
     if not plan.sources:
         raise BenchError(
             f"no candidate in {folder} matches a task of suite {plan.suite} "
@@ -483,6 +498,8 @@ def run_bench(
         if changed:
             _warn(progress, run_id, f"resuming with your settings: {', '.join(changed)}")
         done = store.resume_run(run_id, recorded_options(options))
+    for bad in plan.skipped:
+        _warn(progress, run_id, f"skipped {bad.line()}")
     if plan.unmatched:
         _warn(
             progress,

@@ -603,3 +603,21 @@ def test_a_money_budget_needs_a_price(store: Store) -> None:
     with pytest.raises(AgentError, match="needs a price for no-such-price"):
         run_agents(store, plan, EvalOptions(cache_dir=Path("/nonexistent")))
     assert store.list_runs() == []
+
+
+def test_a_suite_file_that_does_not_load_is_skipped_with_a_warning_unless_strict(
+    tmp_path: Path,
+) -> None:
+    from kernelwright.agents.driver import AgentError, _select_tasks
+    from kernelwright.bench_tasks.task import SUITES_DIR
+
+    relu = (SUITES_DIR / "smoke" / "relu.py").read_text()
+    (tmp_path / "relu.py").write_text(relu)
+    (tmp_path / "mamba.py").write_text("import kw_no_such_package\n" + relu)
+    said: list[str] = []
+    tasks = _select_tasks(str(tmp_path), (), warn=said.append)
+    assert [t.stem for t in tasks] == ["relu"]
+    assert len(said) == 1 and said[0].startswith("skipped mamba.py: failed to import")
+    assert "pip install kw_no_such_package" in said[0]
+    with pytest.raises(AgentError, match=r"mamba\.py.*--strict"):
+        _select_tasks(str(tmp_path), (), strict=True)

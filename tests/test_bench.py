@@ -147,6 +147,22 @@ def test_plan_pairs_candidates_with_tasks(solutions: Path) -> None:
     assert plan.sources["smoke/gelu_tanh"] == PLAIN_TORCH_GELU
 
 
+def test_a_suite_file_that_does_not_load_is_skipped_unless_strict(tmp_path: Path) -> None:
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    shutil.copy(ROOT / "bench_tasks" / "suites" / "smoke" / "relu.py", suite / "relu.py")
+    (suite / "mamba.py").write_text("import kw_no_such_package\n")
+    sols = tmp_path / "sols"
+    sols.mkdir()
+    shutil.copy(EXAMPLES / "cpu" / "relu.py", sols / "relu.py")
+    plan = plan_bench(sols, str(suite))
+    assert [t.stem for t in plan.evaluable] == ["relu"]
+    assert [bad.path.name for bad in plan.skipped] == ["mamba.py"]
+    assert plan.skipped[0].missing == "kw_no_such_package"
+    with pytest.raises(BenchError, match=r"mamba\.py.*kw_no_such_package.*--strict"):
+        plan_bench(sols, str(suite), strict=True)
+
+
 def test_plan_errors(tmp_path: Path, solutions: Path) -> None:
     with pytest.raises(BenchError, match="unknown suite"):
         plan_bench(solutions, "no-such-suite")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -151,6 +152,29 @@ def test_cuda_without_gpu_is_infra_error_unless_compile_only(cache_dir: Path) ->
     data = check_contract(done.stdout)
     assert (done.returncode, data["status"]) == (3, "infra_error")
     assert "compile-only" in data["log"] or "nvcc" in data["log"]
+
+
+def test_tasks_list_names_each_file_that_does_not_load(cache_dir: Path, tmp_path: Path) -> None:
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    shutil.copy(ROOT / "bench_tasks" / "suites" / "smoke" / "relu.py", suite / "relu.py")
+    (suite / "mamba.py").write_text("import einops_kw_stand_in\n")
+    (suite / "loud.py").write_text('raise RuntimeError("\\x1b[31mred\\nforged: line")\n')
+    done = kw(cache_dir, "tasks", "list", "--suite", str(suite), "--json")
+    assert done.returncode == 0, done.stderr
+    assert [row["id"] for row in json.loads(done.stdout)] == [str(suite / "relu.py")]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, done.stderr  # one line per file, whatever its exception said
+    assert lines[0].startswith("warning: skipped loud.py: failed to import: RuntimeError")
+    assert "\x1b" not in done.stderr and "\\x1b[31m" in lines[0]
+    assert lines[1] == (
+        "warning: skipped mamba.py: failed to import: ModuleNotFoundError: No module named "
+        "'einops_kw_stand_in'; install it: pip install einops_kw_stand_in"
+    )
+    strict = kw(cache_dir, "tasks", "list", "--suite", str(suite), "--strict")
+    assert strict.returncode == 2 and strict.stdout == ""
+    assert len(strict.stderr.strip().splitlines()) == 1
+    assert "loud.py" in strict.stderr and "(and 1 more)" in strict.stderr
 
 
 def test_tasks_list_json_and_show(cache_dir: Path) -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from kernelwright.bench_tasks import CATEGORIES, TaskError, load_suite, load_task, resolve_task
+from kernelwright.bench_tasks import (
+    CATEGORIES,
+    TaskError,
+    load_suite,
+    load_task,
+    resolve_task,
+    scan_suite,
+)
 from kernelwright.bench_tasks.task import call_with_config, parse_overrides
 
 KERNELBENCH_STYLE = """
@@ -119,6 +126,64 @@ def test_folder_is_a_suite(tmp_path: Path) -> None:
     write(tmp_path, KERNELBENCH_STYLE, "b.py")
     tasks = load_suite(str(tmp_path))
     assert [t.stem for t in tasks] == ["a", "b"]
+
+
+BAD_FILES = {
+    "needs_pkg.py": "import kw_no_such_package\n" + KERNELBENCH_STYLE,
+    "needs_einops.py": "from einops_kw_stand_in import rearrange\n" + KERNELBENCH_STYLE,
+    "syntax.py": "def broken(:\n",
+    "exits.py": "import sys\nsys.exit(3)\n",
+    "no_model.py": "x = 1\n",
+    "loud.py": 'raise RuntimeError("\\x1b[31mred\\nsecond line")\n',
+}
+
+
+def bad_suite(tmp_path: Path) -> Path:
+    """A folder of two tasks and one file for each way a task file can fail to load."""
+    write(tmp_path, KERNELBENCH_STYLE, "a.py")
+    write(tmp_path, KERNELBENCH_STYLE, "z.py")
+    for name, text in BAD_FILES.items():
+        write(tmp_path, text, name)
+    return tmp_path
+
+
+def test_a_file_that_does_not_load_hides_no_other_task(tmp_path: Path) -> None:
+    tasks, failed = scan_suite(str(bad_suite(tmp_path)))
+    assert [t.stem for t in tasks] == ["a", "z"]
+    reasons = {bad.path.name: bad for bad in failed}
+    assert set(reasons) == set(BAD_FILES)
+    assert reasons["needs_pkg.py"].missing == "kw_no_such_package"
+    assert reasons["needs_pkg.py"].install_hint() == "pip install kw_no_such_package"
+    assert "SyntaxError" in reasons["syntax.py"].reason
+    assert "SystemExit" in reasons["exits.py"].reason
+    assert reasons["no_model.py"].reason == "defines no Model"
+    assert reasons["no_model.py"].install_hint() is None
+    # One line each, whatever the exception said.
+    assert all("\n" not in bad.line() for bad in failed)
+    with pytest.raises(TaskError, match=r"needs_einops\.py|exits\.py|loud\.py"):
+        load_suite(str(tmp_path))  # strict by default for library callers
+    assert [t.stem for t in load_suite(str(tmp_path), strict=False)] == ["a", "z"]
+
+
+def test_a_missing_package_of_kernelbench_names_the_extra(tmp_path: Path) -> None:
+    write(tmp_path, KERNELBENCH_STYLE, "a.py")
+    write(tmp_path, "import einops\n" + KERNELBENCH_STYLE, "mamba.py")
+    try:
+        import einops  # noqa: F401
+    except ImportError:
+        _, failed = scan_suite(str(tmp_path))
+        assert [bad.missing for bad in failed] == ["einops"]
+        hint = failed[0].install_hint() or ""
+        assert hint.startswith("pip install einops") and "kernelbench" in hint
+    else:
+        tasks, failed = scan_suite(str(tmp_path))
+        assert len(tasks) == 2 and failed == []
+
+
+def test_a_suite_where_nothing_loads_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, BAD_FILES["syntax.py"], "only.py")
+    with pytest.raises(TaskError, match="no task of suite .* loads; the first: only.py"):
+        scan_suite(str(tmp_path))
 
 
 def test_unknown_task_and_suite() -> None:
