@@ -204,33 +204,36 @@ def tasks_lint(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Flag tasks that cannot tell a right kernel from a wrong one; exit 1 if any finding is unwaived."""
-    from kernelwright.bench_tasks.lint import lint_paths, lint_rows
+    from kernelwright.bench_tasks.lint import lint_isolated, lint_rows
 
+    # Each task is linted in a child whose memory is capped, and shown as soon as it is done:
+    # a task too big for the machine costs its own line, not the run.
+    reports = []
+    colors = {"ok": "green", "waived": "yellow", "fail": "red"}
     try:
-        reports = lint_paths(
+        for report in lint_isolated(
             refs or list_suites(),
             samples=samples,
             memory_budget_bytes=int(memory_budget_gb * (1 << 30)),
-        )
+        ):
+            reports.append(report)
+            if as_json:
+                continue
+            for row in lint_rows([report]):
+                line = Text.assemble(
+                    term(row["status"], colors.get(row["status"], "white")), "  ", term(row["task"])
+                )
+                for key in ("code", "config", "message"):
+                    if row[key]:
+                        line.append("  ")
+                        line.append_text(term(row[key]))
+                out.print(line, soft_wrap=True)
     except TaskError as exc:
         fail(str(exc))
-        return
     if as_json:
         print_json([r.to_json() for r in reports])
     else:
-        table = Table(title=f"lint: {sum(r.ok for r in reports)} of {len(reports)} tasks clean")
-        for col in ("task", "status", "code", "config", "message"):
-            table.add_column(col, overflow="fold")
-        colors = {"ok": "green", "waived": "yellow", "fail": "red"}
-        for row in lint_rows(reports):
-            table.add_row(
-                term(row["task"]),
-                term(row["status"], colors.get(row["status"], "white")),
-                term(row["code"]),
-                term(row["config"]),
-                term(row["message"]),
-            )
-        out.print(table)
+        out.print(f"lint: {sum(r.ok for r in reports)} of {len(reports)} tasks clean")
     raise typer.Exit(0 if all(r.ok for r in reports) else 1)
 
 

@@ -22,10 +22,14 @@ else from kernelwright.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import math
+import multiprocessing
+import os
 import random
+import resource
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -167,6 +171,13 @@ def _nbytes(values: Any) -> int:
 
 def _model_bytes(model: torch.nn.Module) -> int:
     return sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """An allocation that failed (torch says so in a RuntimeError of its own)."""
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)
+    )
 
 
 def _gib(n: float) -> str:
@@ -314,6 +325,9 @@ class _Linter:
             runs = self.reference_runs(config, index)
         except Exception as exc:
             text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            if _out_of_memory(exc):
+                self.add("memory_budget", f"the reference ran out of memory: {text[:200]}", config)
+                return
             self.add("reference_error", f"reference failed: {type(exc).__name__}: {text}", config)
             return
         if total is None:
@@ -602,21 +616,166 @@ def lint_paths(
     report with a ``load_error`` finding.
     """
     reports: list[LintReport] = []
-    seen: set[Path] = set()
-    for ref in refs:
-        for task_id, path, item in _resolve(ref):
-            if path in seen:
-                continue
-            seen.add(path)
-            if isinstance(item, TaskError):
-                reports.append(
-                    LintReport(task_id, str(path), [LintFinding("load_error", str(item))])
-                )
-            else:
-                reports.append(
-                    lint_task(item, samples=samples, memory_budget_bytes=memory_budget_bytes)
-                )
+    for task_id, path, item in _each_once(refs):
+        if isinstance(item, TaskError):
+            reports.append(LintReport(task_id, str(path), [LintFinding("load_error", str(item))]))
+        else:
+            reports.append(
+                lint_task(item, samples=samples, memory_budget_bytes=memory_budget_bytes)
+            )
     return reports
+
+
+def _each_once(refs: list[str]) -> list[tuple[str, Path, Task | TaskError]]:
+    """The tasks ``refs`` name, each file once, in order (every ref resolved first)."""
+    seen: set[Path] = set()
+    found = []
+    for item in [item for ref in refs for item in _resolve(ref)]:
+        if item[1] not in seen:
+            seen.add(item[1])
+            found.append(item)
+    return found
+
+
+# The lint child's address space beyond what it holds after importing torch: this many times the
+# memory budget (the reference keeps float64 copies of several input sets), at most this fraction
+# of the machine's memory, so a task that needs more fails in the child, not the machine.
+CHILD_BUDGET_FACTOR = 4
+CHILD_MEMORY_FRACTION = 0.75
+CHILD_TASK_TIMEOUT_S = 900.0
+
+
+def _machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 16 << 30
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def child_headroom(memory_budget_bytes: int) -> int:
+    """Bytes of address space a lint child may add to what it holds after start-up."""
+    wanted = max(CHILD_BUDGET_FACTOR * memory_budget_bytes, 1 << 30)
+    return min(wanted, int(CHILD_MEMORY_FRACTION * _machine_memory()))
+
+
+def _serve_lint(conn: Any, samples: int, budget: int, headroom: int) -> None:
+    """The lint child: its address space capped, it lints one task per request until told to
+    stop. A task that needs more memory than the cap fails its allocations here (a finding)
+    instead of waking the machine's OOM killer."""
+    torch.ones(1 << 16).add_(1)  # torch's thread pool and allocator exist before the cap
+    limit = _address_space() + headroom
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    while True:
+        request = conn.recv()
+        if request is None:
+            return
+        task_id, path = request
+        start = time.perf_counter()
+        try:
+            report = lint_task(
+                load_task(Path(path), task_id), samples=samples, memory_budget_bytes=budget
+            )
+        except TaskError as exc:
+            report = LintReport(task_id, path, [LintFinding("load_error", str(exc))])
+        except Exception as exc:
+            code = "memory_budget" if _out_of_memory(exc) else "reference_error"
+            text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            report = LintReport(task_id, path, [LintFinding(code, f"lint failed: {text}")])
+        report.seconds = time.perf_counter() - start
+        conn.send(report)
+
+
+class _LintChild:
+    """A spawned lint child and its end of the pipe."""
+
+    def __init__(self, samples: int, budget: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, theirs = context.Pipe()
+        self.headroom = child_headroom(budget)
+        self.process = context.Process(
+            target=_serve_lint, args=(theirs, samples, budget, self.headroom), daemon=True
+        )
+        self.process.start()
+        theirs.close()
+
+    def lint(self, task_id: str, path: str, timeout: float) -> LintReport | str:
+        """The child's report on the task, or why there is none (the child is then gone)."""
+        try:
+            self.conn.send((task_id, path))
+            if self.conn.poll(timeout):
+                report = self.conn.recv()
+                if isinstance(report, LintReport):
+                    return report
+        except (EOFError, OSError):
+            pass
+        alive = self.process.is_alive()
+        self.close()
+        if alive:
+            return f"no answer within {timeout:g} s"
+        code = self.process.exitcode
+        if code is not None and code < 0 and -code == 9:
+            return "killed (signal 9: out of memory?)"
+        return f"exited with {code}"
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            with contextlib.suppress(OSError, BrokenPipeError):
+                self.conn.send(None)
+            self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+        self.conn.close()
+
+
+def lint_isolated(
+    refs: list[str],
+    *,
+    samples: int = 3,
+    memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET,
+    task_timeout_s: float = CHILD_TASK_TIMEOUT_S,
+) -> Iterator[LintReport]:
+    """``lint_paths``, each task linted in a child process whose address space is capped (see
+    ``child_headroom``), one report yielded as each task is done: a task whose reference needs
+    more memory than the machine has costs a finding, not the run. A child that dies or stops
+    answering gives its task a finding and is replaced for the next task.
+
+    Raises ``TaskError`` for a ref that names nothing, before any task is linted."""
+    resolved = _each_once(refs)
+    child: _LintChild | None = None
+    try:
+        for task_id, path, item in resolved:
+            if isinstance(item, TaskError):
+                yield LintReport(task_id, str(path), [LintFinding("load_error", str(item))])
+                continue
+            if child is None:
+                child = _LintChild(samples, memory_budget_bytes)
+            start = time.perf_counter()
+            answer = child.lint(task_id, str(path), task_timeout_s)
+            if isinstance(answer, LintReport):
+                yield answer
+                continue
+            limit = _gib(child.headroom)
+            child = None
+            code = "memory_budget" if "out of memory" in answer else "reference_error"
+            finding = LintFinding(
+                code, f"the lint child (address space capped at +{limit}) {answer}"
+            )
+            yield LintReport(task_id, str(path), [finding], seconds=time.perf_counter() - start)
+    finally:
+        if child is not None:
+            child.close()
 
 
 def lint_rows(reports: list[LintReport]) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ from kernelwright.bench_tasks import TaskError, load_task
 from kernelwright.bench_tasks.lint import (
     CODES,
     LintReport,
+    child_headroom,
+    lint_isolated,
     lint_paths,
     lint_rows,
     lint_task,
@@ -201,3 +203,58 @@ def test_smoke_suite_is_lint_clean() -> None:
     assert all(r.reference_dtype == "float64" for r in reports)
     rows = lint_rows(reports)
     assert {r["status"] for r in rows} <= {"ok", "waived"}
+
+
+HOG = """
+import torch
+import torch.nn as nn
+
+
+class Model(nn.Module):
+    # Tiny inputs, so the meta-device estimate passes; the forward reserves 8 GiB.
+    def forward(self, x):
+        return x + torch.empty(1 << 31)[:1].zero_()
+
+
+def get_inputs():
+    return [torch.randn(64)]
+
+
+def get_init_inputs():
+    return []
+"""
+
+DIES = HOG.replace(
+    "return x + torch.empty(1 << 31)[:1].zero_()",
+    "import os, signal; os.kill(os.getpid(), signal.SIGKILL)",
+)
+
+
+def test_a_task_too_big_for_the_lint_child_costs_one_finding(tmp_path: Path) -> None:
+    """Each task is linted in a child whose address space is capped: a reference that needs more
+    fails its allocation there (a finding) and the run goes on to the next task."""
+    (tmp_path / "a_hog.py").write_text(HOG)
+    (tmp_path / "b_relu.py").write_text(
+        (CASES.parent.parent / "bench_tasks" / "suites" / "smoke" / "relu.py").read_text()
+    )
+    budget = 64 << 20
+    assert child_headroom(budget) < 8 << 30  # the hog's 8 GiB cannot fit
+    reports = {
+        Path(r.path).stem: r for r in lint_isolated([str(tmp_path)], memory_budget_bytes=budget)
+    }
+    assert reports["a_hog"].codes() == {"memory_budget"}, reports["a_hog"].findings
+    assert "ran out of memory" in reports["a_hog"].findings[0].message
+    assert reports["b_relu"].ok, reports["b_relu"].findings
+
+
+def test_a_lint_child_that_dies_is_replaced_for_the_next_task(tmp_path: Path) -> None:
+    (tmp_path / "a_dies.py").write_text(DIES)
+    (tmp_path / "b_relu.py").write_text(
+        (CASES.parent.parent / "bench_tasks" / "suites" / "smoke" / "relu.py").read_text()
+    )
+    reports = list(lint_isolated([str(tmp_path)], samples=1))
+    assert [Path(r.path).stem for r in reports] == ["a_dies", "b_relu"]
+    assert not reports[0].ok
+    assert "lint child" in reports[0].findings[0].message
+    assert "signal 9" in reports[0].findings[0].message
+    assert reports[1].ok, reports[1].findings
