@@ -673,9 +673,15 @@ def _serve_lint(conn: Any, samples: int, budget: int, headroom: int) -> None:
     """The lint child: its address space capped, it lints one task per request until told to
     stop. A task that needs more memory than the cap fails its allocations here (a finding)
     instead of waking the machine's OOM killer."""
-    torch.ones(1 << 16).add_(1)  # torch's thread pool and allocator exist before the cap
+    # What a task prints must not reach the parent's stdout (tasks lint --json writes there).
+    os.dup2(2, 1)
+    # torch's thread pool (every thread's stack) and allocator exist before the cap.
+    torch.ones(1 << 24).add_(1).sum()
     limit = _address_space() + headroom
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     while True:
         request = conn.recv()
         if request is None:
@@ -711,18 +717,22 @@ class _LintChild:
 
     def lint(self, task_id: str, path: str, timeout: float) -> LintReport | str:
         """The child's report on the task, or why there is none (the child is then gone)."""
+        answered = False
         try:
             self.conn.send((task_id, path))
-            if self.conn.poll(timeout):
+            answered = self.conn.poll(timeout)
+            if answered:
                 report = self.conn.recv()
                 if isinstance(report, LintReport):
                     return report
         except (EOFError, OSError):
             pass
-        alive = self.process.is_alive()
-        self.close()
-        if alive:
+        if not answered:
+            self.close()
             return f"no answer within {timeout:g} s"
+        # The pipe ended: the child is gone or going (its pipe closes before it can be reaped).
+        self.process.join(timeout=30)
+        self.close()
         code = self.process.exitcode
         if code is not None and code < 0 and -code == 9:
             return "killed (signal 9: out of memory?)"

@@ -68,20 +68,21 @@ class Unloadable:
     missing: str | None = None
 
     def install_hint(self) -> str | None:
-        """The command that installs the module the task needs, where that is the problem."""
-        if self.missing is None:
-            return None
-        top = self.missing.split(".")[0]
-        if not re.fullmatch(r"[A-Za-z0-9_]+", top):
-            return None
-        hint = f"pip install {top}"
+        """The command that installs the module the task needs, for the modules whose package
+        is known (a module name is not a package name, and one a task file names is not to be
+        trusted as a package to install: ``import yaml`` comes from PyYAML)."""
+        top = (self.missing or "").split(".")[0]
         if top in KERNELBENCH_EXTRA:
-            hint += " (or kernelwright's kernelbench extra: pip install -e '.[kernelbench]')"
-        return hint
+            return f"pip install {top} (or kernelwright's kernelbench extra: pip install -e '.[kernelbench]')"
+        return None
 
     def line(self) -> str:
         hint = self.install_hint()
-        return f"{self.path.name}: {self.reason}" + (f"; install it: {hint}" if hint else "")
+        if hint:
+            return f"{self.path.name}: {self.reason}; install it: {hint}"
+        if self.missing:
+            return f"{self.path.name}: {self.reason}; install the package that provides it"
+        return f"{self.path.name}: {self.reason}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -330,6 +331,10 @@ def scan_suite(
         except TaskError as exc:
             reason = str(exc).replace(f"task file {path} ", "", 1)
             failed.append(Unloadable(path, reason, exc.missing))
+            continue
+        except Exception as exc:  # a file the loader trips on (CONFIGS = 3) is one bad file too
+            text = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+            failed.append(Unloadable(path, f"cannot be read as a task: {text}"))
             continue
         used.update(mine)
     if not files:

@@ -19,9 +19,12 @@ fi
 if [ "${KERNELWRIGHT_WITH_HIP:-0}" = 1 ] && ! command -v hipcc >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing hipcc and the ROCm device libraries" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      hipcc rocm-device-libs >/dev/null
+    # Optional: where the distribution has no hipcc, the hip backend shows as missing and its
+    # tests are skipped with that reason; the rest of the setup goes on.
+    { apt-get update -qq >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        hipcc rocm-device-libs >/dev/null; } ||
+      echo "setup: could not install hipcc; the hip backend will show as missing" >&2
   else
     echo "setup: hipcc is missing; the hip backend will show as missing" >&2
   fi

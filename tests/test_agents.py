@@ -618,6 +618,6 @@ def test_a_suite_file_that_does_not_load_is_skipped_with_a_warning_unless_strict
     tasks = _select_tasks(str(tmp_path), (), warn=said.append)
     assert [t.stem for t in tasks] == ["relu"]
     assert len(said) == 1 and said[0].startswith("skipped mamba.py: failed to import")
-    assert "pip install kw_no_such_package" in said[0]
+    assert "kw_no_such_package" in said[0]
     with pytest.raises(AgentError, match=r"mamba\.py.*--strict"):
         _select_tasks(str(tmp_path), (), strict=True)

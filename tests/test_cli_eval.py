@@ -169,7 +169,7 @@ def test_tasks_list_names_each_file_that_does_not_load(cache_dir: Path, tmp_path
     assert "\x1b" not in done.stderr and "\\x1b[31m" in lines[0]
     assert lines[1] == (
         "warning: skipped mamba.py: failed to import: ModuleNotFoundError: No module named "
-        "'einops_kw_stand_in'; install it: pip install einops_kw_stand_in"
+        "'einops_kw_stand_in'; install the package that provides it"
     )
     strict = kw(cache_dir, "tasks", "list", "--suite", str(suite), "--strict")
     assert strict.returncode == 2 and strict.stdout == ""

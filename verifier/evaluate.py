@@ -259,9 +259,8 @@ class Evaluation:
         # the phases apart (E23); the compile child simply gets no device nodes.
         if self.options.device_index is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(self.options.device_index)
-        # Set in every phase: torch._inductor, which the later phases import before their job
-        # (worker._preload), sets it to a default of its own when it is missing, and the
-        # compile phase, which does not import it, would then see a different environment.
+        # Set by the parent: torch._inductor, which every child imports before its job
+        # (worker._preload), would otherwise set a default of its own in the child.
         env["TORCHINDUCTOR_CACHE_DIR"] = str(
             self.options.cache_dir / "inductor" if trusted else scratch / "tmp" / "torchinductor"
         )

@@ -218,9 +218,8 @@ def warm_thread_pools() -> None:
     import torch
     import torch.autograd.profiler
 
-    # The profiler the witnesses use runs over this one; this one, unlike that wrapper, does not
-    # import torch._inductor on its first start (the compile phase, which runs no witness, has
-    # no need of it: see _preload).
+    # The profiler the witnesses use runs over this one (_preload has imported what that
+    # wrapper's first start would).
     with torch.autograd.profiler.profile(use_kineto=True, use_cpu=True):
         torch.ones(1 << 20).add_(1).sum()
 
@@ -616,21 +615,13 @@ MODES = {
 }
 
 
-def _job_waiting() -> bool:
-    import select
-
-    try:
-        return bool(select.select([0], [], [], 0)[0])
-    except (OSError, ValueError):
-        return True
-
-
 def _preload() -> None:
     """Import what the harness would otherwise load lazily once the candidate is in: the op
     profiler's first start imports ``torch._inductor``, and with it ``torch._dynamo``, which
     rewraps entries the harness watches (``torch.manual_seed``), so it must be in before the
-    watch's snapshot. A second and more here: a child started ahead of its phase does it while
-    it waits for its job; one whose job is already there, after reading it."""
+    watch's snapshot. Done before the job is read, in every phase alike (E23: what is loaded
+    must not tell the phases apart): a child started ahead of its phase pays this second while
+    it waits for its job."""
     with contextlib.suppress(Exception):
         import torch._inductor  # noqa: F401
 
@@ -653,14 +644,9 @@ def main(argv: list[str]) -> int:
         return 2
     _RESULT_NAME = first[0]
     channel = Endpoint(0, int(first[1]), trusted=True)
-    if not _job_waiting():
-        _preload()
+    _preload()
     job = channel.recv()
     _JOB.update(job)
-    if job["mode"] != "compile":
-        # The compile phase runs no witness; it is told apart from the others anyway (it is the
-        # one that builds, and on a GPU it has no device nodes).
-        _preload()
     scratch = Path(job["scratch"])
     _entry()
     try:
