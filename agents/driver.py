@@ -186,11 +186,9 @@ def _select_tasks(
     warn: Callable[[str], None] = lambda message: None,
 ) -> list[Task]:
     try:
-        tasks, failed = scan_suite(suite)
+        tasks, failed = scan_suite(suite, strict=strict)
     except TaskError as exc:
         raise AgentError(str(exc)) from None
-    if failed and strict:
-        raise AgentError(f"suite {visible(suite)}: {visible(failed[0].line())} (--strict)")
     for bad in failed:
         warn(f"skipped {visible(bad.line())}")
     if not wanted:

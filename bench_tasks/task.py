@@ -84,14 +84,6 @@ class Unloadable:
             return f"{self.path.name}: {self.reason}; install the package that provides it"
         return f"{self.path.name}: {self.reason}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "reason": self.reason,
-            "missing_module": self.missing,
-            "install": self.install_hint(),
-        }
-
 
 @dataclass(frozen=True)
 class Task:
@@ -306,11 +298,12 @@ def _task_files(folder: Path) -> list[Path]:
 
 
 def scan_suite(
-    suite: str, overrides: dict[str, Any] | None = None
+    suite: str, overrides: dict[str, Any] | None = None, strict: bool = False
 ) -> tuple[list[Task], list[Unloadable]]:
     """Every task of a shipped suite or of a folder of task files that loads, in file-name
     order, and every file that does not, with the reason: one file that needs a package the
-    user lacks does not hide the others. A suite where nothing loads is an error.
+    user lacks does not hide the others. A suite where nothing loads is an error, and with
+    ``strict`` (``--strict``) so is any file that does not load.
 
     Overrides apply to the tasks that define those globals; naming one that no loaded task
     defines is an error.
@@ -341,6 +334,9 @@ def scan_suite(
         raise TaskError(f"suite {suite!r} holds no task files")
     if not tasks:
         raise TaskError(f"no task of suite {suite!r} loads; the first: {failed[0].line()}")
+    if strict and failed:
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        raise TaskError(f"suite {suite!r}: {failed[0].line()}{more} (--strict)")
     unused = sorted(set(overrides) - used)
     if unused:
         raise TaskError(f"--set {', '.join(unused)}: no task in suite {suite!r} has such a global")
@@ -350,12 +346,8 @@ def scan_suite(
 def load_suite(
     suite: str, overrides: dict[str, Any] | None = None, strict: bool = True
 ) -> list[Task]:
-    """The tasks of ``scan_suite``; with ``strict``, any file that does not load is an error."""
-    tasks, failed = scan_suite(suite, overrides)
-    if strict and failed:
-        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        raise TaskError(f"suite {suite!r}: {failed[0].line()}{more}")
-    return tasks
+    """The tasks of ``scan_suite``; strict unless asked otherwise."""
+    return scan_suite(suite, overrides, strict)[0]
 
 
 def resolve_task(ref: str, overrides: dict[str, Any] | None = None) -> Task:

@@ -116,12 +116,10 @@ def plan_bench(solutions: Path, suite: str, strict: bool = False) -> BenchPlan:
     A suite file that does not load is skipped (listed in the plan), or with ``strict`` an
     error."""
     try:
-        tasks, skipped = scan_suite(suite)
+        tasks, skipped = scan_suite(suite, strict=strict)
         name = suite_name(suite)
     except TaskError as exc:
         raise BenchError(str(exc)) from None
-    if skipped and strict:
-        raise BenchError(f"suite {suite}: {skipped[0].line()} (--strict)")
     if not solutions.is_dir():
         raise BenchError(f"solutions folder not found: {solutions}")
     files = {p.stem: p for p in sorted(solutions.glob("*.py")) if not p.name.startswith("_")}

@@ -216,11 +216,8 @@ def warm_thread_pools() -> None:
     """Start the harness's own thread users (torch's intra-op pool, the op profiler) before
     counting threads, so that only the candidate's threads are counted."""
     import torch
-    import torch.autograd.profiler
 
-    # The profiler the witnesses use runs over this one (_preload has imported what that
-    # wrapper's first start would).
-    with torch.autograd.profiler.profile(use_kineto=True, use_cpu=True):
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]):
         torch.ones(1 << 20).add_(1).sum()
 
 
