@@ -89,6 +89,14 @@ BACKEND_RULES = {
   depends on the input sizes. No `torch.compile`, no `triton.testing`, no autotuning caches kept
   between calls that change the result.
 """,
+    "pallas": """\
+- Backend pallas: JAX Pallas kernels (`from jax.experimental import pallas as pl`), run by
+  `pl.pallas_call(kernel, out_shape=..., grid=..., in_specs=..., out_specs=...)`; pass tensors
+  with `jax.dlpack.from_dlpack(t.contiguous())` and back with `torch.from_dlpack(y)`. All the
+  arithmetic happens inside the kernel body: any `jnp`/`jax.nn`/`lax` computation outside a
+  `pallas_call` (moving, reshaping and casting data excepted) is rejected, under `jax.jit` too.
+  Where no TPU or GPU is present every `pallas_call` runs interpreted; do not pass `interpret`.
+""",
 }
 
 

@@ -1,4 +1,4 @@
-"""One module per target (cpu, cuda, hip, triton): detection, device facts, build and timing hooks.
+"""One module per target (cpu, cuda, hip, triton, pallas): detection, device facts, build and timing hooks.
 
 May import ``bench_tasks`` only.
 """
@@ -9,6 +9,7 @@ from kernelwright.backends.base import Backend, BackendStatus
 from kernelwright.backends.cpu import CpuBackend
 from kernelwright.backends.cuda import CudaBackend
 from kernelwright.backends.hip import HipBackend
+from kernelwright.backends.pallas import PallasBackend
 from kernelwright.backends.triton import TritonBackend
 
 BACKENDS: dict[str, type[Backend]] = {
@@ -16,6 +17,7 @@ BACKENDS: dict[str, type[Backend]] = {
     "cuda": CudaBackend,
     "hip": HipBackend,
     "triton": TritonBackend,
+    "pallas": PallasBackend,
 }
 
 
@@ -36,6 +38,8 @@ def infer_backend(source: str) -> str:
     """The backend a candidate's source is written for, when the user names none."""
     if "triton.jit" in source:
         return "triton"
+    if "pallas_call" in source:
+        return "pallas"
     if "cuda_sources" in source:
         # HIP is written for load_inline's cuda_sources too; its runtime header tells it apart.
         return "hip" if "hip/hip_runtime.h" in source or "hipLaunchKernelGGL" in source else "cuda"

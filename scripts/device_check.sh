@@ -5,7 +5,8 @@
 #   1. Nsight Compute captures of one CUDA and one Triton example (scripts/ncu_capture.py) into
 #      $OUT/ncu/ — first, since they are what we most need;
 #   2. `kernelwright doctor` (which sandbox level works there, and why not bwrap);
-#   3. the examples' evaluations (CUDA ones built in the background from the start);
+#   3. the examples' evaluations (CUDA ones built in the background from the start; Pallas ones
+#      on the GPU where the machine's jax has its CUDA plugin, else interpreted);
 #   4. the tests marked `gpu`;
 # and prints one short table last. A failing step is recorded and the script goes on.
 #
@@ -86,7 +87,7 @@ kw="$py -m kernelwright.cli"
 cat "$OUT/facts.txt"
 
 # CUDA builds for the evaluations start now, in the background, and are cached for them.
-examples=${KW_EXAMPLES:-cuda/relu triton/relu}
+examples=${KW_EXAMPLES:-cuda/relu triton/relu pallas/relu pallas/row_sum}
 for e in $examples; do
   case $e in cuda/*)
     t=${e#cuda/}
@@ -132,7 +133,7 @@ run_eval() {
   step "eval_${b}_$t" 120 $kw eval "examples/smoke/$1.py" --task "smoke/$t" --backend "$b" --json
   cp "$OUT/logs/eval_${b}_$t.log" "$OUT/verdicts/${b}_$t.json" 2>/dev/null
 }
-for e in $examples; do case $e in triton/*) run_eval "$e" ;; esac; done
+for e in $examples; do case $e in triton/* | pallas/*) run_eval "$e" ;; esac; done
 wait
 for e in $examples; do case $e in cuda/*) run_eval "$e" ;; esac; done
 
@@ -152,7 +153,8 @@ step tests_gpu 150 $py -m pytest -q -m gpu -p no:cacheprovider -rs tests
 # --- the table ------------------------------------------------------------------------------------
 echo
 echo "== verdicts =="
-$py scripts/verdict_table.py "$OUT"/verdicts/cuda_*.json "$OUT"/verdicts/triton_*.json 2>&1 | tail -12
+$py scripts/verdict_table.py "$OUT"/verdicts/cuda_*.json "$OUT"/verdicts/triton_*.json \
+  "$OUT"/verdicts/pallas_*.json 2>&1 | tail -14
 echo "== tests: $(grep -E '(passed|failed|error|skipped)' "$OUT/logs/tests_gpu.log" 2>/dev/null | tail -1)"
 echo "== ncu =="
 $py scripts/ncu_capture.py --table "$OUT/ncu" 2>&1 | tail -8

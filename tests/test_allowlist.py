@@ -16,7 +16,7 @@ from kernelwright.verifier.guards import (
     static_guards,
 )
 
-BACKENDS = ("cpu", "cuda", "hip", "triton")
+BACKENDS = ("cpu", "cuda", "hip", "triton", "pallas")
 
 
 def honest_files() -> list[tuple[str, Path]]:

@@ -682,6 +682,15 @@ class Evaluation:
         ops = {str(k): int(v) for k, v in dict(seen.get("ops") or {}).items()}
         for name, count in dict(seen.get("profiled_ops") or {}).items():
             ops[str(name)] = max(ops.get(str(name), 0), int(count))
+        if self.backend.name == "pallas":
+            # JAX's computations outside the Pallas kernels (verifier/jax_witness.py): a
+            # pallas_call among jnp work is jnp doing the task (E13, E19).
+            if seen.get("jax_alive") is not True:
+                detail = f"the JAX witness stopped counting during {when}"
+                raise _Stop("rejected", detail, [Finding("harness_tampering", detail)])
+            for name, count in dict(seen.get("jax_ops") or {}).items():
+                key = "jax." + str(name).removeprefix("jax.")
+                ops[key] = max(ops.get(key, 0), int(count))
         violations = trace_violations(ops)
         if violations:
             raise _Stop("rejected", violations[0].detail, violations)

@@ -182,6 +182,42 @@ ALLOWED_QUALIFIED = frozenset(
     ]
 )
 
+# JAX primitives a pallas candidate may bind outside its kernels (``verifier/jax_witness.py``), as
+# torch's allowlist lets it allocate, view and copy: moving, casting and shaping data, and the
+# structure that wraps kernels (a jitted or checkpointed call, a custom derivative). Whatever
+# such a structure holds is bound, and judged, on its own.
+ALLOWED_JAX_PRIMITIVES = frozenset(
+    [
+        "pallas_call",
+        "jit",
+        "pjit",
+        "closed_call",
+        "core_call",
+        "remat",
+        "checkpoint",
+        "custom_jvp_call",
+        "custom_vjp_call",
+        "custom_vjp_call_jaxpr",
+        "device_put",
+        "copy",
+        "copy_p",
+        "convert_element_type",
+        "reshape",
+        "broadcast_in_dim",
+        "squeeze",
+        "expand_dims",
+        "transpose",
+        "rev",
+        "slice",
+        "dynamic_slice",
+        "dynamic_update_slice",
+        "concatenate",
+        "split",
+        "pad",
+        "iota",
+    ]
+)
+
 # Namespaces of torch itself and of the vendor libraries built on it. An op in one of them is never
 # the candidate's own, whatever the child reports: only what ``ALLOWED_OPS`` or
 # ``ALLOWED_QUALIFIED`` lists passes.
@@ -1208,6 +1244,8 @@ def candidate_op(key: str) -> bool:
 def _allowed(ns: str, name: str) -> bool:
     if ns == "aten":
         return name in ALLOWED_OPS
+    if ns == "jax":
+        return name in ALLOWED_JAX_PRIMITIVES
     return f"{ns}::{name}" in ALLOWED_QUALIFIED
 
 

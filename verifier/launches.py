@@ -21,7 +21,9 @@ whose kernels were defined in the candidate's file or its extension build direct
   witnesses (``witness.py``), and CUDA kernels by the profiler.
 - ``pallas:<module>.<kernel>``: calls of the callables ``jax.experimental.pallas.pallas_call``
   returned. Under ``jax.jit`` those run from the compiled program without calling back into
-  Python, so a jitted forward counts its Pallas kernels only on the call that traces it.
+  Python, only on the call that traces it; so ``jax.jit`` hands out functions that note the
+  launches their trace made for each signature of arguments, and count them again on every
+  call that runs the compiled program instead (a compiled program always runs what it traced).
 
 The candidate owns its process, so it can forge these counts: this check raises the cost of a
 forward that does its work outside any kernel, no more. What backs it from outside is the parent's
@@ -295,3 +297,65 @@ def _hook_pallas() -> None:
 
     setattr(pallas_call, _MARK, True)
     pallas.pallas_call = pallas_call
+    _hook_jit()
+
+
+def _hook_jit() -> None:
+    import jax
+
+    original = jax.jit
+    if getattr(original, _MARK, False):
+        return
+
+    @functools.wraps(original)
+    def jit(fun: Any = None, /, **options: Any) -> Any:
+        if fun is None:  # ``jax.jit(static_argnums=...)`` as a decorator
+            return lambda f: jit(f, **options)
+        return _ReplayingJit(original(fun, **options))
+
+    setattr(jit, _MARK, True)
+    jax.jit = jit
+
+
+class _ReplayingJit:
+    """A jitted function that counts, on a call served from its compiled program, the launches
+    its trace made for the same signature of arguments."""
+
+    def __init__(self, jitted: Any) -> None:
+        self._jitted = jitted
+        self._traced: dict[str, dict[str, int]] = {}
+        functools.update_wrapper(self, jitted)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        before = dict(_COUNTS)
+        out = self._jitted(*args, **kwargs)
+        launched = LaunchCounter.since(before)
+        key = _signature(args, kwargs)
+        if launched:
+            self._traced[key] = launched
+        else:
+            for k, n in self._traced.get(key, {}).items():
+                _COUNTS[k] = _COUNTS.get(k, 0) + n
+        return out
+
+    def __getattr__(self, name: str) -> Any:  # lower, trace, eval_shape, clear_cache, ...
+        return getattr(self._jitted, name)
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else functools.partial(self, obj)
+
+
+def _signature(args: Any, kwargs: Any) -> str:
+    """What a jitted function's cache tells calls apart by: the tree of arguments, the shape and
+    dtype of each array, and the value of anything else (a static argument)."""
+    import jax
+
+    leaves, tree = jax.tree_util.tree_flatten((args, kwargs))
+    parts = [str(tree)]
+    for leaf in leaves:
+        shape = getattr(leaf, "shape", None)
+        if shape is not None and hasattr(leaf, "dtype"):
+            parts.append(f"{tuple(shape)}:{leaf.dtype}")
+        else:
+            parts.append(f"{type(leaf).__name__}={leaf!r:.80}")
+    return "|".join(parts)

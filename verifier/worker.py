@@ -39,6 +39,8 @@ _WATCH: Watch | None = None
 _JOB: dict[str, Any] = {}
 # Backends whose kernel launches the child counts (verifier/launches.py).
 _LAUNCH_BACKENDS = ("triton", "cpu", "cuda", "hip", "pallas")
+# Set in every phase of a pallas candidate's children (backends/pallas.py: CHILD_FLAG).
+_PALLAS_FLAG = "KERNELWRIGHT_PALLAS"
 
 
 def _entry() -> EntryPoints:
@@ -51,16 +53,19 @@ def _entry() -> EntryPoints:
 def _watch() -> None:
     global _WATCH
     h = _entry()
-    _WATCH = Watch(
-        {
-            "worker": globals(),
-            "worker.TimedRunner": vars(TimedRunner),
-            "worker.InputStore": vars(InputStore),
-            "the harness's entry points": vars(h),
-            "launches": vars(launches),
-            "launches.LaunchCounter": vars(launches.LaunchCounter),
-        }
-    )
+    tables = {
+        "worker": globals(),
+        "worker.TimedRunner": vars(TimedRunner),
+        "worker.InputStore": vars(InputStore),
+        "the harness's entry points": vars(h),
+        "launches": vars(launches),
+        "launches.LaunchCounter": vars(launches.LaunchCounter),
+    }
+    if "kernelwright.verifier.jax_witness" in sys.modules:
+        from kernelwright.verifier import jax_witness
+
+        tables.update({"jax_witness": vars(jax_witness), **jax_witness.watched()})
+    _WATCH = Watch(tables)
 
 
 def _tampered() -> list[str]:
@@ -78,6 +83,10 @@ def _import_candidate(path: Path) -> Any:
     _backend_hooks()
     if _JOB.get("backend") in _LAUNCH_BACKENDS:
         launches.install(_JOB["backend"])
+    if _JOB.get("backend") == "pallas":
+        from kernelwright.verifier import jax_witness
+
+        jax_witness.install()
     _watch()
     spec = importlib.util.spec_from_file_location("candidate", path)
     if spec is None or spec.loader is None:
@@ -94,6 +103,10 @@ def _backend_hooks() -> None:
         from kernelwright.backends.triton_interp import install_interpreter_hooks
 
         install_interpreter_hooks()
+    if os.environ.get(_PALLAS_FLAG) == "interpret":
+        from kernelwright.backends import pallas_interp
+
+        pallas_interp.install_interpreter_hooks()
 
 
 def _install_compile_only_hook(build_dir: Path) -> None:
@@ -257,6 +270,13 @@ def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
         "profiled_ops": h.profiled_ops(prof, trace),
         "trace_alive": trace_alive,
     }
+    if _JOB.get("backend") == "pallas":
+        from kernelwright.verifier import jax_witness
+
+        # Counted since before the candidate was imported: a jitted computation binds its
+        # primitives only when traced (verifier/jax_witness.py).
+        seen["jax_alive"] = jax_witness.canary()
+        seen["jax_ops"] = jax_witness.counts()
     if counting is not None:
         seen["launches"] = _own_launches(counting, launched)
     return value, seen
@@ -621,6 +641,31 @@ def _preload() -> None:
     it waits for its job."""
     with contextlib.suppress(Exception):
         import torch._inductor  # noqa: F401
+    if os.environ.get(_PALLAS_FLAG):
+        # jax, Pallas and XLA's client, whose thread pools (LLVM's workers among them) start with
+        # the first compiled computation, so that they are there before the candidate is
+        # imported (E08 counts threads) and its first call does not pay for them.
+        with contextlib.suppress(Exception):
+            _preload_jax(os.environ[_PALLAS_FLAG] == "interpret")
+
+
+def _preload_jax(interpreted: bool) -> None:
+    import jax
+    from jax.experimental import pallas as pl
+
+    x = jax.numpy.zeros((16, 128), dtype=jax.numpy.float32)
+    jax.jit(lambda v: v * 2 + 1)(x).block_until_ready()
+    if interpreted:
+
+        def add_one(x_ref: Any, o_ref: Any) -> None:
+            o_ref[...] = x_ref[...] + 1
+
+        spec = pl.BlockSpec((8, 128), lambda i: (i, 0))
+        out = jax.ShapeDtypeStruct(x.shape, x.dtype)
+        staged = pl.pallas_call(
+            add_one, out_shape=out, grid=(2,), in_specs=[spec], out_specs=spec, interpret=True
+        )
+        staged(x).block_until_ready()
 
 
 def main(argv: list[str]) -> int:
