@@ -88,6 +88,8 @@ def test_example_is_correct(case: Case, verdicts: Prefetch) -> None:
     assert verdict.correct and verdict.to_json()["correct"] is True
     assert verdict.violations == [], describe(verdict)
     assert verdict.correctness["trials"] >= 1
+    # The Judge's "kernels launched per forward": every example launches its own kernels.
+    assert verdict.extra.get("launches_per_forward", 0) >= 1, verdict.extra
     if case.options is not TIMED:
         return
     timing = verdict.timing

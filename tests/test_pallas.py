@@ -121,6 +121,8 @@ def test_example_is_correct(case: Case, verdicts: Prefetch) -> None:
     assert verdict.status == "correct", describe(verdict)
     assert verdict.violations == [] and verdict.flags == [], describe(verdict)
     assert verdict.device == "pallas-interpreter (cpu)"
+    # One pallas_call per forward, eager or jitted (counted again on every compiled call).
+    assert verdict.extra["launches_per_forward"] == 1, verdict.extra
     if case.options is TIMED:
         # Interpreted: timed, and said to mean nothing.
         assert verdict.timing.samples and verdict.timing.meaningful is False

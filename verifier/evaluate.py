@@ -698,6 +698,11 @@ class Evaluation:
         if launched is None:
             return
         counted = any(int(n) > 0 for n in dict(launched).values())
+        # For the Judge and the reports, from the first witnessed call (the benchmark's config):
+        # a figure the child reports, so it informs and decides nothing.
+        self.verdict.extra.setdefault(
+            "launches_per_forward", sum(max(int(n), 0) for n in dict(launched).values())
+        )
         # An op the candidate registered itself (a C++ TORCH_LIBRARY op, a custom_op) is its own
         # kernel as the witnesses see it, though no Python-level launch is counted for it.
         own_ops = any(candidate_op(key) and int(n) > 0 for key, n in ops.items())
