@@ -94,8 +94,11 @@ BACKEND_RULES = {
   `pl.pallas_call(kernel, out_shape=..., grid=..., in_specs=..., out_specs=...)`; pass tensors
   with `jax.dlpack.from_dlpack(t.contiguous())` and back with `torch.from_dlpack(y)`. All the
   arithmetic happens inside the kernel body: any `jnp`/`jax.nn`/`lax` computation outside a
-  `pallas_call` (moving, reshaping and casting data excepted) is rejected, under `jax.jit` too.
-  Where no TPU or GPU is present every `pallas_call` runs interpreted; do not pass `interpret`.
+  `pallas_call` (moving, reshaping and casting data excepted) is rejected, under `jax.jit` too,
+  and so is any at module level or in `__init__`: build constants with torch or plain Python.
+  Host callbacks, `jax.ensure_compile_time_eval`, `jax.device_get` and `jax.tree_util` are not
+  allowed. Where no TPU or GPU is present every `pallas_call` runs interpreted; do not pass
+  `interpret`.
 """,
 }
 

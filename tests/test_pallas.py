@@ -40,6 +40,8 @@ TIMED: dict[str, Any] = {
 }
 TIMED_EXAMPLES = {"relu", "row_sum"}
 QUICK: dict[str, Any] = {"timing": False, "trials": 1, "sampled_configs": 0}
+# Two trials in one child, each with a model built anew: the second runs programs JAX cached.
+TWO_TRIALS: dict[str, Any] = {"timing": False, "trials": 2, "sampled_configs": 0}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,13 @@ HONEST = [
         id=f"pallas-{p.stem}",
     )
     for p in sorted(EXAMPLES.glob("*.py"))
+]
+# Honest idioms beyond the examples, on smoke/relu: a jax.jit made anew in every forward with a
+# changing Python scalar, a kernel compiled ahead of time per shape (each trial builds a new
+# model, whose lowering JAX's trace cache serves), and split/stack around two pallas_calls.
+IDIOMS = [
+    pytest.param(Case(f"idiom-{p.stem}", p, "smoke/relu", TWO_TRIALS), id=f"idiom-{p.stem}")
+    for p in sorted((Path(__file__).resolve().parent / "honest_pallas").glob("*.py"))
 ]
 
 
@@ -82,6 +91,35 @@ PLANTED = [
         timing=True,
     ),
     _planted("E13-pallas-torch", "E13_pallas_torch_fallback.py", "torch_compute", "relu"),
+    # What computes past Primitive.bind is outside the static allowlist.
+    _planted(
+        "E19-pallas-compile-time-eval",
+        "E19_pallas_compile_time_eval.py",
+        "import_not_allowed",
+        "jax.ensure_compile_time_eval",
+        static_checks=True,
+    ),
+    _planted(
+        "E19-pallas-pytree",
+        "E19_pallas_pytree_flatten.py",
+        "import_not_allowed",
+        "jax.tree_util",
+        static_checks=True,
+    ),
+    _planted(
+        "E19-pallas-device-get",
+        "E19_pallas_device_get.py",
+        "import_not_allowed",
+        "jax.device_get",
+        static_checks=True,
+    ),
+    _planted(
+        "E19-pallas-host-callback",
+        "E19_pallas_host_callback.py",
+        "import_not_allowed",
+        "jax.pure_callback",
+        static_checks=True,
+    ),
     # The static allowlist off: the watch finds the unhooked Primitive.bind.
     _planted(
         "E22-pallas-unhook",
@@ -93,8 +131,8 @@ PLANTED = [
     _planted(
         "E22-pallas-unhook-static",
         "E22_pallas_unhook_witness.py",
-        "foreign_attribute",
-        "Primitive.bind",
+        "harness_tampering",
+        "binds a JAX primitive directly",
         static_checks=True,
     ),
 ]
@@ -115,14 +153,17 @@ def test_at_least_six_examples() -> None:
     assert len(HONEST) >= 6
 
 
-@pytest.mark.parametrize("case", HONEST)
+@pytest.mark.parametrize("case", HONEST + IDIOMS)
 def test_example_is_correct(case: Case, verdicts: Prefetch) -> None:
     verdict = verdicts.verdict(case)
     assert verdict.status == "correct", describe(verdict)
     assert verdict.violations == [] and verdict.flags == [], describe(verdict)
     assert verdict.device == "pallas-interpreter (cpu)"
-    # One pallas_call per forward, eager or jitted (counted again on every compiled call).
-    assert verdict.extra["launches_per_forward"] == 1, verdict.extra
+    if case.options is TWO_TRIALS:
+        assert verdict.correctness["trials"] >= 2
+    # pallas_calls per forward, eager or jitted (counted again on every compiled call).
+    wanted = 2 if case.id == "idiom-stack_split" else 1
+    assert verdict.extra["launches_per_forward"] == wanted, verdict.extra
     if case.options is TIMED:
         # Interpreted: timed, and said to mean nothing.
         assert verdict.timing.samples and verdict.timing.meaningful is False

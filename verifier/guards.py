@@ -191,6 +191,7 @@ ALLOWED_JAX_PRIMITIVES = frozenset(
         "pallas_call",
         "jit",
         "pjit",
+        "stage",
         "closed_call",
         "core_call",
         "remat",
@@ -212,6 +213,8 @@ ALLOWED_JAX_PRIMITIVES = frozenset(
         "dynamic_slice",
         "dynamic_update_slice",
         "concatenate",
+        "stack",
+        "tile",
         "split",
         "pad",
         "iota",
@@ -308,6 +311,12 @@ _TAMPER_ATTRS = {
     "_disable_infra_mode": "disables the dispatch trace",
     "_set_dispatch_mode": "replaces the dispatch trace",
 }
+# A JAX primitive's own entry points: ``impl`` computes without binding, where the JAX witness
+# counts; honest Pallas code calls jnp and lax functions, never a primitive directly.
+_JAX_PRIMITIVE_ATTRS = {
+    "impl": "calls a JAX primitive's implementation directly, past the JAX witness",
+    "bind": "binds a JAX primitive directly, past the jnp and lax functions a kernel uses",
+}
 # Modules of the harness itself: a candidate has no business importing or patching them.
 _HARNESS_NAMES = {
     "__main__": "reaches into the worker running it",
@@ -376,6 +385,22 @@ _DENIED_MODULES = (
     "triton.testing",
     "triton.profiler",
     "jax.profiler",
+    # What computes, or hands data out, past the JAX witness: host callbacks, values made
+    # concrete while a kernel is traced, arrays fetched to numpy, arithmetic hidden in a pytree's
+    # flattening, and JAX's configuration and internals.
+    "jax.pure_callback",
+    "jax.experimental.io_callback",
+    "jax.debug",
+    "jax.ensure_compile_time_eval",
+    "jax.device_get",
+    "jax.tree_util",
+    "jax.tree",
+    "jax.monitoring",
+    "jax.config",
+    "jax.extend",
+    "jax.ffi",
+    "jax.core",
+    "jax.interpreters",
 )
 # Modules outside every allowlist that listed modules happen to hold as attributes
 # (``torch.sys``, ``torch.os``): reaching one that way is importing it.
@@ -960,6 +985,8 @@ class _Guard:
     def check_attribute(self, node: ast.AST, attr: str, value: ast.AST, scope: _Scope) -> None:
         if attr in _TAMPER_ATTRS:
             self.add("harness_tampering", node, _TAMPER_ATTRS[attr])
+        elif self.backend == "pallas" and attr in _JAX_PRIMITIVE_ATTRS:
+            self.add("harness_tampering", node, _JAX_PRIMITIVE_ATTRS[attr])
         elif attr in _INTERNAL_ATTRS and not self.allowed_by(attr):
             self.add(
                 "introspection",

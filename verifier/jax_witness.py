@@ -16,7 +16,11 @@ every witnessed call.
 Inside a kernel means: while the callable that ``pallas_call`` returned runs (it traces the kernel
 body and its index maps), while ``pallas_call``'s own primitive is bound (its implementation, and
 on the interpreter the evaluation of the kernel), and while a ``pallas_call`` is lowered inside a
-jitted program (on the interpreter, lowering traces the interpreter's loop over the grid).
+jitted program (on the interpreter, lowering traces the interpreter's loop over the grid); and
+only for primitives bound into a trace: a kernel is traced, never run, so a primitive computed
+eagerly is counted wherever it is bound. The static allowlist denies what would compute past
+``bind`` (host callbacks, ``ensure_compile_time_eval``, ``device_get``, pytree registration, a
+primitive's ``impl``).
 
 The candidate owns its process, so it can unhook this: the canary (one primitive bound outside
 any kernel must be counted) and the harness's watch on ``Primitive.bind`` raise the cost. What
@@ -70,7 +74,7 @@ def install() -> bool:
     except ImportError:
         return False
     primitive = pallas_call_module.pallas_call_p
-    _hook_bind(core.Primitive, primitive)
+    _hook_bind(core, primitive)
     _hook_pallas_call(pallas)
     _hook_lowerings(mlir, primitive)
     _INSTALLED[0] = True
@@ -86,23 +90,52 @@ def _inside() -> Any:
         _INSIDE[0] -= 1
 
 
-def _hook_bind(cls: type, pallas_call_p: Any) -> None:
+def _hook_bind(core: Any, pallas_call_p: Any) -> None:
+    cls = core.Primitive
     original = cls.__dict__["bind"]
     if getattr(original, _MARK, False):
         return
+    tracing = core.trace_ctx
+    eager = core.EvalTrace
+    jaxprs_in = core.jaxprs_in_params
 
     @functools.wraps(original)
     def bind(self: Any, *args: Any, **params: Any) -> Any:
         if self is pallas_call_p:
             with _inside():
                 return original(self, *args, **params)
-        if not _INSIDE[0]:
+        # A kernel is traced, never run eagerly: a bind that computes a value now is work done
+        # outside the kernel, even from inside the kernel's Python body (a value made concrete
+        # while the kernel is traced and handed out).
+        now = isinstance(tracing.trace, eager)
+        if not _INSIDE[0] or now:
             name = str(self.name)
             _COUNTS[name] = _COUNTS.get(name, 0) + 1
+            if now:
+                # A jitted program run now (jnp's own functions are jitted): what it computes
+                # was traced inside its own jit, where a window may have hidden it.
+                for jaxpr in jaxprs_in(params):
+                    _count_program(jaxpr, pallas_call_p, 0)
         return original(self, *args, **params)
 
     setattr(bind, _MARK, True)
-    cls.bind = bind  # type: ignore[attr-defined]
+    cls.bind = bind
+
+
+def _count_program(jaxpr: Any, pallas_call_p: Any, depth: int) -> None:
+    """Count the primitives of a program run eagerly, and of the programs it calls, but not
+    what a ``pallas_call`` in it holds (the kernel)."""
+    from jax._src import core
+
+    if depth > 16:
+        return
+    for eqn in jaxpr.eqns:
+        if eqn.primitive is pallas_call_p:
+            continue
+        name = str(eqn.primitive.name)
+        _COUNTS[name] = _COUNTS.get(name, 0) + 1
+        for inner in core.jaxprs_in_params(eqn.params):
+            _count_program(inner, pallas_call_p, depth + 1)
 
 
 def _hook_pallas_call(pallas: Any) -> None:
@@ -178,10 +211,12 @@ def watched() -> dict[str, Any]:
     ``pallas_call`` is tampering (E22)."""
     if not _INSTALLED[0]:
         return {}
+    import jax
     from jax._src import core
     from jax.experimental import pallas
 
     return {
+        "jax": vars(jax),  # jax.jit, whose wrapper replays launches
         "jax.core.Primitive": vars(core.Primitive),
         "jax.experimental.pallas": vars(pallas),
     }

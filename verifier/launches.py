@@ -311,38 +311,95 @@ def _hook_jit() -> None:
     def jit(fun: Any = None, /, **options: Any) -> Any:
         if fun is None:  # ``jax.jit(static_argnums=...)`` as a decorator
             return lambda f: jit(f, **options)
-        return _ReplayingJit(original(fun, **options))
+        return _ReplayingJit(original(fun, **options), fun, options)
 
     setattr(jit, _MARK, True)
     jax.jit = jit
 
 
+# What each jitted function's traces launched, by signature of arguments ("" holds the latest).
+# Kept for the process, not per wrapper: JAX's own cache is shared by every ``jax.jit`` of the
+# same function with the same options, so a wrapper made anew in each forward runs a program
+# that another wrapper traced. The function is kept alive with its record, so its id stays its.
+_JIT_RECORDS: dict[tuple[int, str], tuple[Any, dict[str, dict[str, int]]]] = {}
+
+
 class _ReplayingJit:
     """A jitted function that counts, on a call served from its compiled program, the launches
-    its trace made for the same signature of arguments."""
+    its trace made for the same signature of arguments (or, for a signature it has no record
+    of, its latest trace's)."""
 
-    def __init__(self, jitted: Any) -> None:
+    def __init__(self, jitted: Any, fun: Any, options: dict[str, Any]) -> None:
         self._jitted = jitted
-        self._traced: dict[str, dict[str, int]] = {}
-        functools.update_wrapper(self, jitted)
+        key = (id(fun), repr(sorted(options.items(), key=lambda kv: kv[0])))
+        self._records = _JIT_RECORDS.setdefault(key, (fun, {}))[1]
+        # Names and docs only: JAX keeps ``lower`` and ``trace`` in the jitted function's own
+        # ``__dict__``, which would hide this class's ``lower``; the rest is reached through
+        # ``__getattr__``.
+        functools.update_wrapper(self, jitted, updated=())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         before = dict(_COUNTS)
         out = self._jitted(*args, **kwargs)
-        launched = LaunchCounter.since(before)
-        key = _signature(args, kwargs)
-        if launched:
-            self._traced[key] = launched
-        else:
-            for k, n in self._traced.get(key, {}).items():
-                _COUNTS[k] = _COUNTS.get(k, 0) + n
+        _replay(LaunchCounter.since(before), self._records, _signature(args, kwargs))
         return out
 
-    def __getattr__(self, name: str) -> Any:  # lower, trace, eval_shape, clear_cache, ...
+    def lower(self, *args: Any, **kwargs: Any) -> Any:
+        """Ahead of time: the launches the trace made are counted on every call of what
+        ``.compile()`` returns."""
+        before = dict(_COUNTS)
+        lowered = self._jitted.lower(*args, **kwargs)
+        launched = LaunchCounter.since(before)
+        signature = _signature(args, kwargs)
+        if launched:
+            self._records[signature] = self._records[""] = launched
+            # Lowering traces the kernels but runs none: the compiled program's calls count.
+            for k in launched:
+                _COUNTS[k] = before.get(k, 0)
+        else:  # JAX's trace cache served the lowering: what its trace launched
+            launched = dict(self._records.get(signature, self._records.get("", {})))
+        return _CountingLowered(lowered, launched)
+
+    def __getattr__(self, name: str) -> Any:  # trace, eval_shape, clear_cache, ...
         return getattr(self._jitted, name)
 
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         return self if obj is None else functools.partial(self, obj)
+
+
+def _replay(launched: dict[str, int], records: dict[str, dict[str, int]], signature: str) -> None:
+    if launched:
+        records[signature] = records[""] = launched
+        return
+    for k, n in records.get(signature, records.get("", {})).items():
+        _COUNTS[k] = _COUNTS.get(k, 0) + n
+
+
+class _CountingLowered:
+    def __init__(self, lowered: Any, launched: dict[str, int]) -> None:
+        self._lowered = lowered
+        self._launched = launched
+
+    def compile(self, *args: Any, **kwargs: Any) -> Any:
+        return _CountingCompiled(self._lowered.compile(*args, **kwargs), self._launched)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._lowered, name)
+
+
+class _CountingCompiled:
+    def __init__(self, compiled: Any, launched: dict[str, int]) -> None:
+        self._compiled = compiled
+        self._launched = launched
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self._compiled(*args, **kwargs)
+        for k, n in self._launched.items():
+            _COUNTS[k] = _COUNTS.get(k, 0) + n
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._compiled, name)
 
 
 def _signature(args: Any, kwargs: Any) -> str:
@@ -356,6 +413,9 @@ def _signature(args: Any, kwargs: Any) -> str:
         shape = getattr(leaf, "shape", None)
         if shape is not None and hasattr(leaf, "dtype"):
             parts.append(f"{tuple(shape)}:{leaf.dtype}")
+        elif isinstance(leaf, bool | int | float | complex):
+            # Traced as a weakly typed scalar unless static: its value does not pick a program.
+            parts.append(type(leaf).__name__)
         else:
             parts.append(f"{type(leaf).__name__}={leaf!r:.80}")
     return "|".join(parts)
