@@ -35,6 +35,7 @@ from kernelwright.commands.common import (
     warn,
 )
 from kernelwright.commands.keys import keys_app
+from kernelwright.commands.profile import register as register_profile_command
 from kernelwright.commands.runs import register as register_run_commands
 from kernelwright.textsafe import term, term_line, visible
 from kernelwright.verifier import Verdict, evaluate
@@ -50,6 +51,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(keys_app, name="keys")
 register_run_commands(app)
 register_agent_commands(app)
+register_profile_command(app)
 
 
 @app.callback()

@@ -10,6 +10,7 @@ from typing import Any
 
 from kernelwright.backends import BACKENDS, get_backend
 from kernelwright.backends.base import compiler_version, cuda_device
+from kernelwright.backends import rocprof
 from kernelwright.backends.hip import hipcc_version
 
 
@@ -51,6 +52,7 @@ def diagnose() -> dict[str, Any]:
             "ncu": _tool("ncu"),
             "bwrap": _tool("bwrap"),
             "hipcc": hipcc_version(),
+            "rocprofv3": rocprof.find_rocprof(),
         },
         "gpus": gpus,
     }

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from kernelwright.backends import Backend, get_backend
+from kernelwright.backends import Backend, get_backend, profilers
 from kernelwright.backends.base import BackendStatus
 from kernelwright.backends.environment import capture_environment
 from kernelwright.backends.roofline import ceiling_for, min_time_ms
@@ -101,6 +101,9 @@ class EvalOptions:
     precision: float = Budget.precision
     # Tests only: skip the static checks so that each dynamic defence is exercised on its own.
     static_checks: bool = True
+    # After a correct verdict, profile the candidate's kernels with its backend's profiler in
+    # one more sandboxed child (verifier/profile_phase.py); the result informs, never decides.
+    profile: bool = False
 
 
 class _Stop(Exception):
@@ -186,6 +189,8 @@ class _Slot:
     limits: sandbox.Limits
     env: dict[str, str]
     started: sandbox.StartedChild | None = None
+    # The child's argv: the worker, or the worker under a profiler (the profile phase).
+    command: list[str] = field(default_factory=lambda: list(WORKER_COMMAND))
 
 
 class Evaluation:
@@ -303,6 +308,9 @@ class Evaluation:
             # The driver glue, built by the parent: the child finds it cached and maps this copy.
             _trusted_driver_hashes(self.options.cache_dir)
             shutil.copytree(trusted_driver_dir(self.options.cache_dir), scratch / "triton")
+        if phase == "profile":
+            # Where the profiler writes: made before the child starts, as the child's own.
+            (scratch / profilers.OUTPUT_DIR).mkdir(parents=True, exist_ok=True)
         if self.level in ("bwrap", "docker"):
             sandbox.prepare_scratch(scratch, "bwrap")
             if self.backend.needs_gpu_nodes(phase):
@@ -320,7 +328,7 @@ class Evaluation:
 
     def _launch(self, slot: _Slot) -> None:
         slot.started = sandbox.start_child(
-            list(WORKER_COMMAND),
+            list(slot.command),
             scratch=slot.scratch,
             level=self.level,
             limits=slot.limits,
@@ -351,14 +359,20 @@ class Evaluation:
         wall_s: float,
         trusted: bool = False,
         conversation: Callable[[Endpoint], None] | None = None,
+        wrap: tuple[Callable[[Path], list[str]], list[Path]] | None = None,
     ) -> tuple[sandbox.ChildResult, dict[str, Any] | None]:
         """Run one child of ``phase`` (the one started ahead for it, if any): the job goes over
-        the channel as the first frame, before ``conversation`` takes over."""
+        the channel as the first frame, before ``conversation`` takes over. ``wrap``: the argv
+        of a profiler around the worker, given the scratch dir, and the folders the profiler
+        needs bound read-only."""
         # A child started ahead stays in ``_ahead`` until its job is handed over, so that
         # ``cleanup`` still ends it if anything before that fails.
-        slot = None if trusted else self._ahead.get(phase)
+        slot = None if trusted or wrap else self._ahead.get(phase)
         if slot is None:
             slot = self._prepare(phase, wall_s, trusted)
+            if wrap is not None:
+                slot.command = wrap[0](slot.scratch)
+                slot.mounts.read_only.extend(wrap[1])
         else:
             self.verdict.extra.setdefault("started_ahead", []).append(phase)
         scratch, private = slot.scratch, slot.private
@@ -1412,3 +1426,7 @@ def _run(ev: Evaluation) -> None:
     ev.baselines(sets)
     ev.overhead(sets)
     ev.speedups()
+    if ev.options.profile:
+        from kernelwright.verifier.profile_phase import profile
+
+        profile(ev, trials[0].payload)

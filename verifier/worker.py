@@ -625,10 +625,51 @@ def mode_compile_driven(job: dict[str, Any], scratch: Path, channel: Endpoint) -
     return result
 
 
+def mode_profile(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[str, Any]:
+    """Run the benchmark's inputs through the candidate, a few calls unprofiled, then a few
+    inside the profiler's window (verifier/profile_phase.py); the profiler's files are the
+    result, read by the parent."""
+    device = job["device"]
+    cls = _model_class(_import_candidate(Path(job["candidate"])))
+    channel.send({"ready": True})
+    request = channel.recv()
+    trial, calls = request["trial"], int(request["calls"])
+    model = build_model(cls, trial, device)
+    inputs = [_to_device(x, device) for x in trial["inputs"]]
+    for _ in range(calls):  # builds, autotuning and compilation stay out of the profile
+        model(*inputs)
+    _sync(device)
+    with _profiled(str(job.get("profiler")), scratch / "profile", device):
+        for _ in range(calls):
+            model(*inputs)
+        _sync(device)
+    channel.send({"done": True})
+    return {"ok": True}
+
+
+@contextlib.contextmanager
+def _profiled(profiler: str, out: Path, device: str) -> Any:
+    if profiler == "ncu" and device.startswith("cuda"):
+        import torch.cuda.nvtx
+
+        from kernelwright.backends.ncu import NVTX_RANGE
+
+        with torch.cuda.nvtx.range(NVTX_RANGE):
+            yield
+    elif profiler == "jax":
+        import jax
+
+        with jax.profiler.trace(str(out), create_perfetto_trace=True):
+            yield
+    else:  # rocprofv3 traces the whole child
+        yield
+
+
 MODES = {
     "compile": mode_compile_driven,
     "correctness": mode_correctness,
     "timing": mode_timing,
+    "profile": mode_profile,
 }
 
 
