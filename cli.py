@@ -276,6 +276,14 @@ def eval_cmd(
         ),
     ] = None,
     fresh_baseline: FreshBaselineOption = False,
+    sanitize: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sanitize",
+            help="After a correct verdict on an NVIDIA GPU, run compute-sanitizer's memcheck, "
+            "racecheck or initcheck over the kernel (repeatable); findings are flagged.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
     detail: Annotated[
         bool,
@@ -291,6 +299,11 @@ def eval_cmd(
         fail("--detail goes with --json")
     if timeout is not None and timeout <= 0:
         fail("--timeout must be a positive number of seconds")
+    from kernelwright.backends.sanitizer import TOOLS
+
+    for tool in sanitize or []:
+        if tool not in TOOLS:
+            fail(f"--sanitize {tool!r}: choose from {', '.join(TOOLS)}")
     for name in allow or []:
         if not ALLOW_NAME.fullmatch(name):
             fail(f"--allow {name!r}: expected a module or builtin name such as numpy or open")
@@ -309,7 +322,10 @@ def eval_cmd(
     cfg = settings(timeout=timeout, sandbox=sandbox)
     check_sandbox(cfg.sandbox, quiet=False)
     options = cfg.eval_options(
-        compile_only=compile_only, allow=tuple(allow or ()), fresh_baseline=fresh_baseline
+        compile_only=compile_only,
+        allow=tuple(allow or ()),
+        fresh_baseline=fresh_baseline,
+        sanitize=tuple(dict.fromkeys(sanitize or ())),
     )
     verdict = evaluate(task, source, name, options)
     if as_json:

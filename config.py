@@ -66,6 +66,10 @@ class Settings:
     warm_workers: bool = True
     # A timing loop may end once its median is known to within this fraction; 0: never early.
     timing_precision: float = 0.02
+    # Profile every correct candidate with its backend's profiler (ncu, rocprofv3, JAX's) in one
+    # more sandboxed child; the Judge reads the metrics. Where no profiler can run, the verdict
+    # says why and nothing else changes.
+    profile: bool = False
     # The config file's [prices] table: model -> (USD per million input, output tokens), over
     # the built-in price table (agents/providers/prices.py).
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -77,20 +81,21 @@ class Settings:
         """The verifier's options for one evaluation under these settings."""
         from kernelwright.verifier import EvalOptions
 
-        return EvalOptions(
-            cache_dir=self.cache_dir,
-            timeout=self.timeout,
-            sandbox=self.sandbox,
-            warmup_ms=self.warmup_ms,
-            rep_ms=self.rep_ms,
-            trials=self.trials,
-            sampled_configs=self.sampled_configs,
-            compile_baseline=self.compile_baseline,
-            threads=self.timing_threads or None,
-            warm_workers=self.warm_workers,
-            precision=self.timing_precision,
-            **overrides,
-        )
+        values: dict[str, Any] = {
+            "cache_dir": self.cache_dir,
+            "timeout": self.timeout,
+            "sandbox": self.sandbox,
+            "warmup_ms": self.warmup_ms,
+            "rep_ms": self.rep_ms,
+            "trials": self.trials,
+            "sampled_configs": self.sampled_configs,
+            "compile_baseline": self.compile_baseline,
+            "threads": self.timing_threads or None,
+            "warm_workers": self.warm_workers,
+            "precision": self.timing_precision,
+            "profile": self.profile,
+        }
+        return EvalOptions(**{**values, **overrides})
 
 
 class _Unfit(Exception):
@@ -273,6 +278,7 @@ _RULES: dict[str, _Rule] = {
         _at_least(0, _number, 0.5), "a fraction from 0 to 0.5 (0: every loop runs to its count)"
     ),
     "warm_workers": _Rule(_boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"),
+    "profile": _Rule(_boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"),
     "timing_threads": _Rule(
         _at_least(0, _whole, 65536), "a whole number from 0 to 65536 (0: all CPUs but one)"
     ),

@@ -457,6 +457,7 @@ def runs_show(run_ref: RunArgument, db: DbOption = None, as_json: JsonOption = F
     if run.model:
         head += f"  model={run.model}"
     print_summary(head, rows, unmatched)
+    print_profiles({task: result.record for task, result in results.items() if result})
     if agent_run and spent is not None:
         print_lineage(nodes)
         cost = f"${spent.cost_usd:.4f}" if spent.cost_usd is not None else "cost unknown"
@@ -468,6 +469,46 @@ def runs_show(run_ref: RunArgument, db: DbOption = None, as_json: JsonOption = F
 
 
 MAX_TREE_DEPTH = 24
+MAX_PROFILE_ROWS = 30
+
+
+def profile_rows(record: Any) -> list[tuple[str, str, float]]:
+    """(group or kernel, metric, value) of a stored record's profile, numbers only: the record
+    is data, and anything in its profile that is not a finite number is left out."""
+    extra = record.get("extra") if isinstance(record, dict) else None
+    profile = extra.get("profile") if isinstance(extra, dict) else None
+    summary = profile.get("summary") if isinstance(profile, dict) else None
+    if not isinstance(summary, dict):
+        return []
+    rows: list[tuple[str, str, float]] = []
+    for group, values in summary.items():
+        if not isinstance(values, dict):
+            continue
+        for metric, value in values.items():
+            inner = value if isinstance(value, dict) else {"": value}
+            for name, number in inner.items():
+                if isinstance(number, bool) or not isinstance(number, int | float):
+                    continue
+                if not math.isfinite(number):
+                    continue
+                label = f"{metric} {name}".strip() if isinstance(value, dict) else str(metric)
+                rows.append((str(group), label, float(number)))
+    return rows[:MAX_PROFILE_ROWS]
+
+
+def print_profiles(records: dict[str, Any]) -> None:
+    """One table per task whose verdict carries a profile (``--profile``)."""
+    for task_id, record in sorted(records.items()):
+        rows = profile_rows(record)
+        if not rows:
+            continue
+        profiler = str(((record.get("extra") or {}).get("profile") or {}).get("profiler", "?"))
+        table = Table(title=term_line(f"profile of {task_id} ({profiler})"), title_justify="left")
+        for name in ("kernel or group", "metric", "value"):
+            table.add_column(name)
+        for group, metric, value in rows:
+            table.add_row(term(group), term(metric), f"{value:.4g}")
+        out.print(table)
 
 
 def print_lineage(nodes: list[Any]) -> None:

@@ -147,6 +147,11 @@ json.dump({"coder": ["```python\n" + src + "```\n"]}, open("/tmp/kw-script.json"
 step agent_run_cuda 90 $kw run --suite smoke --tasks relu --backend cuda \
   --model scripted:/tmp/kw-script.json --rounds 1 --json
 
+# The profile phase: the sandboxed child under ncu, through the command users run.
+for e in cuda/matmul triton/matmul; do
+  step "profile_${e%%/*}" 120 $kw profile "examples/smoke/$e.py" --task "smoke/${e#*/}" --json
+done
+
 # --- 4. tests -------------------------------------------------------------------------------------
 step tests_gpu 150 $py -m pytest -q -m gpu -p no:cacheprovider -rs tests
 

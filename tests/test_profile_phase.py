@@ -91,3 +91,32 @@ def test_the_phase_runs_sandboxed_and_decides_nothing(
         "jax: the profiler saw no device kernel in the profiled calls"
     ), verdict.extra
     assert "profile" not in verdict.extra
+
+
+def test_runs_show_prints_only_numbers_from_a_stored_profile(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from kernelwright.commands.runs import print_profiles, profile_rows
+
+    record = {
+        "extra": {
+            "profile": {
+                "profiler": "ncu\x1b[31m",
+                "summary": {
+                    "kernels": {"relu_kernel": {"launches": 3, "gpu__time_duration.sum": 6144.0}},
+                    "memory": {"dram__bytes_read.sum": 1.5e6, "bad": "1e9", "nan": float("nan")},
+                    "units": {"dram__bytes_read.sum": "byte"},
+                    "junk": [1, 2],
+                },
+            }
+        }
+    }
+    rows = profile_rows(record)
+    assert ("kernels", "relu_kernel launches", 3.0) in rows
+    assert ("memory", "dram__bytes_read.sum", 1.5e6) in rows
+    assert all(metric not in ("bad", "nan") for _, metric, _ in rows)
+    assert profile_rows({"extra": {"profile": "x"}}) == [] and profile_rows(None) == []
+    print_profiles({"smoke/relu": record, "smoke/none": {"extra": {}}})
+    shown = capsys.readouterr().out
+    assert "profile of smoke/relu" in shown and "6144" in shown
+    assert "\x1b[31m" not in shown and "smoke/none" not in shown

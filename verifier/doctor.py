@@ -8,9 +8,8 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from kernelwright.backends import BACKENDS, get_backend
+from kernelwright.backends import BACKENDS, get_backend, rocprof
 from kernelwright.backends.base import compiler_version, cuda_device
-from kernelwright.backends import rocprof
 from kernelwright.backends.hip import hipcc_version
 
 

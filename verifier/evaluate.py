@@ -104,6 +104,9 @@ class EvalOptions:
     # After a correct verdict, profile the candidate's kernels with its backend's profiler in
     # one more sandboxed child (verifier/profile_phase.py); the result informs, never decides.
     profile: bool = False
+    # compute-sanitizer tools (memcheck, racecheck, initcheck) run over a correct candidate on an
+    # NVIDIA GPU, one sandboxed child each; what they find is flagged, never decided on.
+    sanitize: tuple[str, ...] = ()
 
 
 class _Stop(Exception):
@@ -308,7 +311,7 @@ class Evaluation:
             # The driver glue, built by the parent: the child finds it cached and maps this copy.
             _trusted_driver_hashes(self.options.cache_dir)
             shutil.copytree(trusted_driver_dir(self.options.cache_dir), scratch / "triton")
-        if phase == "profile":
+        if phase == "profile" or phase.startswith("sanitize_"):
             # Where the profiler writes: made before the child starts, as the child's own.
             (scratch / profilers.OUTPUT_DIR).mkdir(parents=True, exist_ok=True)
         if self.level in ("bwrap", "docker"):
@@ -1430,3 +1433,7 @@ def _run(ev: Evaluation) -> None:
         from kernelwright.verifier.profile_phase import profile
 
         profile(ev, trials[0].payload)
+    if ev.options.sanitize:
+        from kernelwright.verifier.profile_phase import sanitize
+
+        sanitize(ev, trials[0].payload, ev.options.sanitize)

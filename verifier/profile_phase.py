@@ -1,4 +1,7 @@
-"""The optional profile phase: after a correct verdict, the candidate's kernels are profiled with
+"""The optional phases after a correct verdict, each in one more sandboxed child: the profile
+phase and the compute-sanitizer passes.
+
+The profile phase: after a correct verdict, the candidate's kernels are profiled with
 its backend's profiler (``backends/profilers.py``) in one more sandboxed child, at the same
 sandbox level, and the parent reads what the profiler wrote.
 
@@ -11,6 +14,8 @@ reports; it never changes a verdict, and anything that goes wrong is one line in
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +29,51 @@ if TYPE_CHECKING:
 _MAX_KERNELS_SHOWN = 40
 
 
+def run_under(
+    ev: Evaluation,
+    phase: str,
+    wrap: Callable[[Path], list[str]] | None,
+    roots: list[Path],
+    window: str,
+    trial: dict[str, Any],
+) -> Path | str:
+    """Run the candidate's forward on ``trial`` in one more sandboxed child of ``phase``, its
+    argv from ``wrap`` (given the child's output folder; None: the worker alone), with
+    ``roots`` bound read-only and the profiled calls inside ``window`` (``ncu``, ``jax`` or
+    ``none``). The output folder the tool wrote into, or why the child did not finish."""
+    from kernelwright.verifier.evaluate import WORKER_COMMAND
+
+    if ev.level == "docker":
+        return f"the {phase} phase does not run at the docker sandbox level"
+    folders: list[Path] = []
+
+    def command(scratch: Path) -> list[str]:
+        folders.append(scratch / OUTPUT_DIR)
+        if wrap is None:
+            return list(WORKER_COMMAND)
+        return wrap(scratch / OUTPUT_DIR)
+
+    job = {"device": ev.device, "mode": "profile", "profiler": window}
+    timeout = ev.options.timeout
+    replies: list[Any] = []
+
+    def serve(endpoint: Endpoint) -> None:
+        hello = endpoint.recv(timeout=timeout)
+        if not isinstance(hello, dict) or hello.get("ready") is not True:
+            raise ChannelError(f"the {phase} child did not report ready")
+        endpoint.send({"op": "profile", "trial": trial, "calls": PROFILED_CALLS}, timeout=timeout)
+        replies.append(endpoint.recv(timeout=timeout))
+
+    child, result = ev.run_phase(phase, job, timeout, conversation=serve, wrap=(command, roots))
+    if child.timed_out or not result or result.get("ok") is not True or not replies:
+        error = (result or {}).get("error") if isinstance(result, dict) else None
+        return "timed out" if child.timed_out else str(error or "the child did not finish")
+    return folders[0]
+
+
 def profile(ev: Evaluation, trial: dict[str, Any]) -> None:
     """Profile the candidate on ``trial`` (the benchmark config's inputs); the result goes into
     ``ev.verdict.extra["profile"]``, or why not into ``extra["profile_error"]``."""
-    from kernelwright.verifier.evaluate import WORKER_COMMAND
-
     extra = ev.verdict.extra
     profiler = profiler_for(ev.backend.name)
     if profiler is None:
@@ -38,40 +83,22 @@ def profile(ev: Evaluation, trial: dict[str, Any]) -> None:
     if not ok:
         extra["profile_error"] = f"{profiler.name}: {why}"
         return
-    if ev.level == "docker":
-        extra["profile_error"] = "profiling at the docker sandbox level is not supported"
-        return
-    exe = profiler.find() or ""
+    exe, around = profiler.find() or "", profiler.wrap
     root = profiler.install_root()
+    wrap = None
+    if around is not None:
 
-    scratches: list[Path] = []
+        def wrap(folder: Path) -> list[str]:
+            from kernelwright.verifier.evaluate import WORKER_COMMAND
 
-    def command(scratch: Path) -> list[str]:
-        scratches.append(scratch)
-        if profiler.wrap is None:
-            return list(WORKER_COMMAND)
-        return profiler.wrap(exe, scratch / OUTPUT_DIR, list(WORKER_COMMAND))
+            return around(exe, folder, list(WORKER_COMMAND))
 
-    job = {"device": ev.device, "mode": "profile", "profiler": profiler.name}
-    timeout = ev.options.timeout
-    replies: list[Any] = []
-
-    def serve(endpoint: Endpoint) -> None:
-        hello = endpoint.recv(timeout=timeout)
-        if not isinstance(hello, dict) or hello.get("ready") is not True:
-            raise ChannelError("the profile child did not report ready")
-        endpoint.send({"op": "profile", "trial": trial, "calls": PROFILED_CALLS}, timeout=timeout)
-        replies.append(endpoint.recv(timeout=timeout))
-
-    wrap = (command, [root] if root is not None else [])
-    child, result = ev.run_phase("profile", job, timeout, conversation=serve, wrap=wrap)
-    if child.timed_out or not result or result.get("ok") is not True or not replies:
-        error = (result or {}).get("error") if isinstance(result, dict) else None
-        reason = "timed out" if child.timed_out else str(error or "the child did not finish")
-        extra["profile_error"] = f"{profiler.name}: {reason}"[:300]
+    where = run_under(ev, "profile", wrap, [root] if root else [], profiler.name, trial)
+    if isinstance(where, str):
+        extra["profile_error"] = f"{profiler.name}: {where}"[:300]
         return
     try:
-        kernels = profiler.read(scratches[0] / OUTPUT_DIR)
+        kernels = profiler.read(where)
         if not kernels:
             raise ValueError("the profiler saw no device kernel in the profiled calls")
         summary = profiler.summarize(kernels)
@@ -95,3 +122,49 @@ def _bounded(summary: dict[str, Any]) -> dict[str, Any]:
     if isinstance(kernels, list) and len(kernels) > _MAX_KERNELS_SHOWN:
         summary = {**summary, "kernels": kernels[:_MAX_KERNELS_SHOWN]}
     return summary
+
+
+def sanitize(ev: Evaluation, trial: dict[str, Any], tools: tuple[str, ...]) -> None:
+    """Run ``tools`` of compute-sanitizer over a correct candidate, one child each; what they
+    find becomes flags (``sanitizer_<tool>``), and why one could not run, a line in
+    ``extra["sanitizer_error"]``."""
+    from kernelwright.backends.base import cuda_device
+    from kernelwright.backends.sanitizer import (
+        find_compute_sanitizer,
+        read_log,
+        sanitizer_command,
+    )
+    from kernelwright.verifier.evaluate import WORKER_COMMAND
+    from kernelwright.verifier.guards import Finding
+
+    extra = ev.verdict.extra
+    exe = find_compute_sanitizer()
+    ok, what = cuda_device()
+    if ev.backend.name not in ("cuda", "triton") or not ok or exe is None:
+        why = "no NVIDIA GPU" if not ok else "compute-sanitizer not found"
+        if ev.backend.name not in ("cuda", "triton"):
+            why = f"compute-sanitizer checks cuda and triton kernels, not {ev.backend.name}"
+        extra["sanitizer_error"] = why
+        return
+    real = Path(os.path.realpath(exe))
+    root = real.parent.parent if real.parent.name in ("bin", "compute-sanitizer") else real.parent
+    found: dict[str, Any] = {}
+    for tool in tools:
+
+        def wrap(folder: Path, tool: str = tool) -> list[str]:
+            return sanitizer_command(exe, tool, folder, list(WORKER_COMMAND))
+
+        where = run_under(ev, f"sanitize_{tool}", wrap, [root], "none", trial)
+        try:
+            if isinstance(where, str):
+                raise ValueError(where)
+            report = read_log(where, tool)
+        except ValueError as exc:
+            extra.setdefault("sanitizer_error", f"{tool}: {exc}"[:300])
+            continue
+        found[tool] = {"errors": report.errors, "findings": report.findings}
+        if report.errors or report.findings:
+            listed = "; ".join(report.findings[:3]) or "see the tool's log"
+            detail = f"{report.errors} error(s): {listed}"[:400]
+            ev.verdict.flags.append(Finding(f"sanitizer_{tool}", detail))
+    extra["sanitizer"] = found
