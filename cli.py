@@ -387,6 +387,12 @@ def render_verdict(v: Verdict) -> None:
             table.add_row("re-measured", term(f"{again.get('check')}: {outcome}"))
         if not t.meaningful:
             table.add_row("timing", Text("not meaningful on this device (interpreter)", "yellow"))
+    energy = v.extra.get("energy")
+    if isinstance(energy, dict) and isinstance(energy.get("joules_per_call"), float):
+        table.add_row(
+            "energy (estimate)",
+            f"{energy['joules_per_call']:.4g} J/call at {energy.get('mean_power_w')} W mean",
+        )
     for key in ("eager", "compile"):
         value = v.speedup.get(key)
         if value is not None:

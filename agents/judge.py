@@ -149,6 +149,10 @@ def verdict_facts(verdict: Verdict) -> dict[str, Any]:
             facts["achieved_gb_s"] = round(facts["bytes_moved"] / (ms * 1e-3) / 1e9, 2)
         if facts["flops"] and ms:
             facts["achieved_gflop_s"] = round(facts["flops"] / (ms * 1e-3) / 1e9, 2)
+    energy = verdict.extra.get("energy")
+    if isinstance(energy, dict) and _number(energy.get("joules_per_call")) is not None:
+        facts["joules_per_call_estimate"] = _number(energy.get("joules_per_call"))
+        facts["mean_board_power_w"] = _number(energy.get("mean_power_w"))
     launches = verdict.extra.get("launches_per_forward")
     if _number(launches) is not None:
         facts["kernels_launched_per_forward"] = launches

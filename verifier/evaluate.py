@@ -28,6 +28,7 @@ import torch
 
 from kernelwright.backends import Backend, get_backend, profilers
 from kernelwright.backends.base import BackendStatus
+from kernelwright.backends.energy import EnergyMeter, joules_per_call
 from kernelwright.backends.environment import capture_environment
 from kernelwright.backends.roofline import ceiling_for, min_time_ms
 from kernelwright.bench_tasks.task import Task, TaskError, call_with_config
@@ -927,7 +928,12 @@ class Evaluation:
                 )
 
     def timing(self, sets: list[ref.Trial]) -> None:
+        # NVML's energy counter around the timing child, read here in the parent (NVIDIA only).
+        cuda = self.device.startswith("cuda")
+        meter = EnergyMeter.open(self.options.device_index) if cuda else None
+        before = meter.read() if meter is not None else None
         run = self._measure(sets)
+        after = meter.read() if meter is not None else None
         finding = cached_results(run.loops[0]) if self.verdict.timing.meaningful else None
         if finding is not None:
             # Noise does not repeat; a cache does. Measure again in a fresh child, with fresh
@@ -958,6 +964,9 @@ class Evaluation:
             )
         median, iqr = summarize(samples)
         self.verdict.timing.samples = samples
+        energy = joules_per_call(before, after, median) if self.verdict.timing.meaningful else None
+        if energy is not None:
+            self.verdict.extra["energy"] = energy
         self.verdict.timing.candidate_ms = median
         self.verdict.timing.candidate_iqr_ms = iqr
 
