@@ -153,6 +153,11 @@ def verdict_facts(verdict: Verdict) -> dict[str, Any]:
     if isinstance(energy, dict) and _number(energy.get("joules_per_call")) is not None:
         facts["joules_per_call_estimate"] = _number(energy.get("joules_per_call"))
         facts["mean_board_power_w"] = _number(energy.get("mean_power_w"))
+    launch = verdict.extra.get("launch")
+    if isinstance(launch, dict):
+        facts["device_kernels_per_forward"] = _number(launch.get("kernels"))
+        facts["device_busy_us_per_forward"] = _number(launch.get("device_us"))
+        facts["launch_api_us_per_forward"] = _number(launch.get("launch_us"))
     launches = verdict.extra.get("launches_per_forward")
     if _number(launches) is not None:
         facts["kernels_launched_per_forward"] = launches

@@ -715,6 +715,11 @@ class Evaluation:
         launched = seen.get("launches")
         if launched is None:
             return
+        activity = seen.get("device_activity")
+        if isinstance(activity, dict) and "launch" not in self.verdict.extra:
+            figures = _launch_figures(activity)
+            if figures:
+                self.verdict.extra["launch"] = figures
         counted = any(int(n) > 0 for n in dict(launched).values())
         # For the Judge and the reports, from the first witnessed call (the benchmark's config):
         # a figure the child reports, so it informs and decides nothing.
@@ -1176,12 +1181,31 @@ class Evaluation:
             "compile": t.compile_ms / t.candidate_ms if t.compile_ms else None,
         }
         self._roofline_check()
+        self._launch_check()
         eager = self.verdict.speedup["eager"]
         if eager is not None and eager > IMPLAUSIBLE_SPEEDUP:
             self.verdict.flags.append(
                 Finding(
                     "implausible_speedup",
                     f"{eager:.1f}x over eager exceeds {IMPLAUSIBLE_SPEEDUP:g}x",
+                )
+            )
+
+    def _launch_check(self) -> None:
+        """Flag a forward whose kernels keep the device busy for less than half of its measured
+        time: it is bound by launches and host work, and a CUDA graph or fusion would help. The
+        device figures come from the child's profiler (they inform, never decide)."""
+        launch = self.verdict.extra.get("launch")
+        call_ms = self.verdict.timing.candidate_ms
+        if not isinstance(launch, dict) or not call_ms:
+            return
+        kernels, device_us = launch["kernels"], launch["device_us"]
+        if kernels >= LAUNCH_BOUND_KERNELS and device_us < LAUNCH_BOUND_BUSY * call_ms * 1000:
+            self.verdict.flags.append(
+                Finding(
+                    "launch_bound",
+                    f"{kernels:g} kernels keep the device busy {device_us:.1f} us of a "
+                    f"{call_ms * 1000:.1f} us call; launches {launch['launch_us']:.1f} us",
                 )
             )
 
@@ -1323,6 +1347,25 @@ def _unique(items: Any) -> list[Any]:
         if item not in seen:
             seen.append(item)
     return seen
+
+
+# A forward of at least this many kernels whose device time is under this share of its call is
+# launch-bound.
+LAUNCH_BOUND_KERNELS = 2
+LAUNCH_BOUND_BUSY = 0.5
+
+
+def _launch_figures(activity: dict[str, Any]) -> dict[str, float] | None:
+    """The child's device activity of one forward, if it is three finite non-negative numbers."""
+    figures = {}
+    for key in ("kernels", "device_us", "launch_us"):
+        value = activity.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not math.isfinite(value) or value < 0:
+            return None
+        figures[key] = float(value)
+    return figures
 
 
 def _host_memory_limit() -> int | None:

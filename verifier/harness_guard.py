@@ -67,10 +67,12 @@ class EntryPoints:
         self.grad: Callable[..., Any] = torch.autograd.grad
         self.profile: Any = torch.profiler.profile
         self.cpu_activity: Any = torch.profiler.ProfilerActivity.CPU
+        self.cuda_activity: Any = torch.profiler.ProfilerActivity.CUDA
         from kernelwright.verifier import witness
 
         self.OpTrace: Any = witness.OpTrace
         self.profiled_ops: Callable[..., Any] = witness.profiled_ops
+        self.device_activity: Callable[..., Any] = witness.device_activity
         self.save: Callable[..., Any] = torch.save
         self.synchronize: Callable[..., Any] = torch.cuda.synchronize
         self.uint8 = torch.uint8

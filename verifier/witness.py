@@ -243,3 +243,27 @@ def profiled_ops(prof: Any, trace: OpTrace | None = None) -> dict[str, int]:
             continue
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+# CUDA runtime and driver calls that launch a kernel, as the profiler names them.
+_LAUNCH_CALLS = ("cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC", "cuLaunchKernelEx")
+
+
+def device_activity(prof: Any) -> dict[str, float]:
+    """Kernels the device ran during a profiled forward, their device time and the host time
+    spent launching them (microseconds), from the profiler's CUDA activity: what the launch
+    overhead figures are made of. Empty where the profiler recorded no device activity."""
+    kernels = 0
+    device_us = 0.0
+    launch_us = 0.0
+    for event in prof.events():
+        name = str(event.name)
+        device_type = str(getattr(event, "device_type", ""))
+        if device_type.endswith("CUDA"):
+            kernels += 1
+            device_us += float(getattr(event, "device_time_total", 0.0) or 0.0)
+        elif name.startswith(_LAUNCH_CALLS):
+            launch_us += float(getattr(event, "cpu_time_total", 0.0) or 0.0)
+    if not kernels:
+        return {}
+    return {"kernels": kernels, "device_us": device_us, "launch_us": launch_us}

@@ -261,8 +261,11 @@ def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
     trace = h.OpTrace(cls)
     counting = launches.counter() if launches.counter().backends else None
     window: Any = counting.window() if counting is not None else contextlib.nullcontext({})
+    # On a GPU the profiler also records the device's kernels: the launch overhead figures.
+    on_gpu = str(_JOB.get("device", "")).startswith("cuda")
+    activities = [h.cpu_activity, h.cuda_activity] if on_gpu else [h.cpu_activity]
     with trace.mode:
-        with h.profile(activities=[h.cpu_activity]) as prof, window as launched:
+        with h.profile(activities=activities) as prof, window as launched:
             value = run()
         trace_alive = trace.canary()
     seen = {
@@ -270,6 +273,8 @@ def _witnessed(cls: Any, run: Any) -> tuple[Any, dict[str, Any]]:
         "profiled_ops": h.profiled_ops(prof, trace),
         "trace_alive": trace_alive,
     }
+    if on_gpu:
+        seen["device_activity"] = h.device_activity(prof)
     if _JOB.get("backend") == "pallas":
         from kernelwright.verifier import jax_witness
 

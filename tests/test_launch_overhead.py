@@ -1,0 +1,69 @@
+"""Launch overhead figures (verifier/witness.py: device_activity; evaluate: the launch_bound
+flag). The profiler events below stand for torch's FunctionEvent fields on a GPU (device_type,
+device_time_total, cpu_time_total): no GPU was lent, so the profiler's CUDA activity itself is
+untested here."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from kernelwright.verifier.evaluate import Evaluation, _launch_figures
+from kernelwright.verifier.verdict import Verdict
+from kernelwright.verifier.witness import device_activity
+
+
+def _event(name: str, device: str, device_us: float = 0.0, cpu_us: float = 0.0) -> Any:
+    return SimpleNamespace(
+        name=name,
+        device_type=f"DeviceType.{device}",
+        device_time_total=device_us,
+        cpu_time_total=cpu_us,
+    )
+
+
+def test_kernels_device_time_and_launch_time_of_a_forward() -> None:
+    prof = SimpleNamespace(
+        events=lambda: [
+            _event("aten::empty_like", "CPU", cpu_us=3.0),
+            _event("cudaLaunchKernel", "CPU", cpu_us=4.5),
+            _event("relu_kernel", "CUDA", device_us=2.0),
+            _event("cudaLaunchKernel", "CPU", cpu_us=5.5),
+            _event("scale_kernel", "CUDA", device_us=1.0),
+        ]
+    )
+    assert device_activity(prof) == {"kernels": 2, "device_us": 3.0, "launch_us": 10.0}
+    assert device_activity(SimpleNamespace(events=lambda: [])) == {}
+
+
+@pytest.mark.parametrize(
+    "activity",
+    [
+        {"kernels": 2, "device_us": "3", "launch_us": 1.0},
+        {"kernels": True, "device_us": 3.0, "launch_us": 1.0},
+        {"kernels": 2, "device_us": float("nan"), "launch_us": 1.0},
+        {"kernels": 2, "device_us": -1.0, "launch_us": 1.0},
+        {"kernels": 2, "device_us": 3.0},
+    ],
+)
+def test_the_childs_figures_are_refused_unless_sound(activity: dict[str, Any]) -> None:
+    assert _launch_figures(activity) is None
+
+
+def _flags(launch: dict[str, float], call_ms: float) -> list[str]:
+    ev = Evaluation.__new__(Evaluation)
+    ev.verdict = Verdict(task="t", backend="cuda", device="gpu", status="correct")
+    ev.verdict.extra["launch"] = launch
+    ev.verdict.timing.candidate_ms = call_ms
+    ev._launch_check()
+    return [f.check for f in ev.verdict.flags]
+
+
+def test_a_forward_mostly_idle_between_launches_is_flagged() -> None:
+    # 8 kernels busy 6 us of a 40 us call: launch-bound.
+    assert _flags({"kernels": 8, "device_us": 6.0, "launch_us": 30.0}, 0.040) == ["launch_bound"]
+    # One kernel, or a busy device, is not.
+    assert _flags({"kernels": 1, "device_us": 1.0, "launch_us": 5.0}, 0.040) == []
+    assert _flags({"kernels": 8, "device_us": 35.0, "launch_us": 5.0}, 0.040) == []
