@@ -145,19 +145,25 @@ def summary_table(title: str, rows: list[SummaryRow]) -> Table:
     table.add_column("status", no_wrap=True)
     for name in ("candidate ms", "vs eager", "vs compile"):
         table.add_column(name, justify="right", no_wrap=True)
+    energy = any(row.joules_per_call is not None for row in rows)
+    if energy:  # only where some verdict measured it (NVIDIA GPUs)
+        table.add_column("J/call", justify="right", no_wrap=True)
     table.add_column("reason", overflow="fold", min_width=24)
     for row in rows:
         if row.status == "missing":
             continue
         style = STATUS_STYLE.get(row.status, "yellow")
-        table.add_row(
+        cells = [
             term(row.task_id),
             term(row.status, style),
             _ms(row.candidate_ms, row.meaningful),
             _speedup(row.speedup_eager),
             _speedup(row.speedup_compile),
-            term(row.reason),
-        )
+        ]
+        if energy:
+            joules = row.joules_per_call
+            cells.append(Text(f"{joules:.3g}" if joules is not None else "-"))
+        table.add_row(*cells, term(row.reason))
     if any(r.candidate_ms is not None and not r.meaningful for r in rows):
         table.caption = "* timing not meaningful on this device (interpreter): no speedup"
     return table

@@ -548,11 +548,14 @@ class SummaryRow:
     speedup_compile: float | None = None
     reason: str = ""
     evaluation_id: int | None = None
+    # NVML's estimate, where the verdict measured one on an NVIDIA GPU (backends/energy.py).
+    joules_per_call: float | None = None
 
     @classmethod
     def of(cls, result: TaskResult) -> SummaryRow:
         timing = result.record.get("timing") or {}
         return cls(
+            joules_per_call=_joules(result.record),
             task_id=result.task_id,
             status=result.status,
             candidate_ms=result.candidate_ms,
@@ -565,6 +568,15 @@ class SummaryRow:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _joules(record: dict[str, Any]) -> float | None:
+    """A stored record's energy estimate, if it is a finite positive number (records are data)."""
+    energy = (record.get("extra") or {}).get("energy")
+    value = energy.get("joules_per_call") if isinstance(energy, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value > 0 else None
 
 
 def run_summary(
