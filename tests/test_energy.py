@@ -42,3 +42,26 @@ def test_no_meter_without_a_gpu() -> None:
     if torch.cuda.is_available():
         pytest.skip("a GPU is present: the meter may open")
     assert EnergyMeter.open(None) is None
+
+
+def test_runs_show_has_a_joules_column_only_where_measured() -> None:
+    from rich.console import Console
+
+    from kernelwright.commands.runs import summary_table
+    from kernelwright.runs.bench import SummaryRow, _joules
+
+    assert _joules({"extra": {"energy": {"joules_per_call": 0.25}}}) == 0.25
+    for hostile in ("0.25", True, float("inf"), -1.0, None, [0.25]):
+        assert _joules({"extra": {"energy": {"joules_per_call": hostile}}}) is None
+    assert _joules({"extra": {"energy": "x"}}) is None and _joules({}) is None
+
+    def shown(rows: list[SummaryRow]) -> str:
+        console = Console(width=200, record=True)
+        console.print(summary_table("run 1", rows))
+        return console.export_text()
+
+    plain = SummaryRow("smoke/relu", "correct", 0.01, True, 2.0, 1.5)
+    assert "J/call" not in shown([plain])
+    measured = SummaryRow("smoke/relu", "correct", 0.01, True, 2.0, 1.5, joules_per_call=0.0123)
+    text = shown([measured, SummaryRow("smoke/sdpa", "correct", 0.02, True, 1.0, 1.0)])
+    assert "J/call" in text and "0.0123" in text
