@@ -70,6 +70,8 @@ class Settings:
     # more sandboxed child; the Judge reads the metrics. Where no profiler can run, the verdict
     # says why and nothing else changes.
     profile: bool = False
+    # Time a launch-bound candidate's forward as CUDA graph replays too, reported apart.
+    cuda_graph: bool = False
     # The config file's [prices] table: model -> (USD per million input, output tokens), over
     # the built-in price table (agents/providers/prices.py).
     prices: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -94,6 +96,7 @@ class Settings:
             "warm_workers": self.warm_workers,
             "precision": self.timing_precision,
             "profile": self.profile,
+            "cuda_graph": self.cuda_graph,
         }
         return EvalOptions(**{**values, **overrides})
 
@@ -279,6 +282,7 @@ _RULES: dict[str, _Rule] = {
     ),
     "warm_workers": _Rule(_boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"),
     "profile": _Rule(_boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"),
+    "cuda_graph": _Rule(_boolean, "true or false (from env or flags also 1/0, yes/no, on/off)"),
     "timing_threads": _Rule(
         _at_least(0, _whole, 65536), "a whole number from 0 to 65536 (0: all CPUs but one)"
     ),

@@ -158,6 +158,9 @@ def verdict_facts(verdict: Verdict) -> dict[str, Any]:
         facts["device_kernels_per_forward"] = _number(launch.get("kernels"))
         facts["device_busy_us_per_forward"] = _number(launch.get("device_us"))
         facts["launch_api_us_per_forward"] = _number(launch.get("launch_us"))
+    graph = verdict.extra.get("cuda_graph")
+    if isinstance(graph, dict):
+        facts["cuda_graph_replay_ms"] = _number(graph.get("median_ms"))
     launches = verdict.extra.get("launches_per_forward")
     if _number(launches) is not None:
         facts["kernels_launched_per_forward"] = launches

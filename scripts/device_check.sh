@@ -147,10 +147,16 @@ json.dump({"coder": ["```python\n" + src + "```\n"]}, open("/tmp/kw-script.json"
 step agent_run_cuda 90 $kw run --suite smoke --tasks relu --backend cuda \
   --model scripted:/tmp/kw-script.json --rounds 1 --json
 
-# The profile phase: the sandboxed child under ncu, through the command users run.
+# The profile phase: the sandboxed child under ncu, through the command users run; then
+# compute-sanitizer's memcheck over one kernel, and CUDA graph timing where a forward is
+# launch-bound (every figure lands in the verdict's JSON).
 for e in cuda/matmul triton/matmul; do
   step "profile_${e%%/*}" 120 $kw profile "examples/smoke/$e.py" --task "smoke/${e#*/}" --json
 done
+step sanitize_cuda_relu 120 $kw eval examples/smoke/cuda/relu.py --task smoke/relu --backend cuda \
+  --sanitize memcheck --json --detail
+step graph_triton_linear_relu 120 env KERNELWRIGHT_CUDA_GRAPH=1 $kw eval \
+  examples/smoke/triton/linear_relu.py --task smoke/linear_relu --backend triton --json --detail
 
 # --- 4. tests -------------------------------------------------------------------------------------
 step tests_gpu 150 $py -m pytest -q -m gpu -p no:cacheprovider -rs tests

@@ -5,6 +5,7 @@ untested here."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -67,3 +68,51 @@ def test_a_forward_mostly_idle_between_launches_is_flagged() -> None:
     # One kernel, or a busy device, is not.
     assert _flags({"kernels": 1, "device_us": 1.0, "launch_us": 5.0}, 0.040) == []
     assert _flags({"kernels": 8, "device_us": 35.0, "launch_us": 5.0}, 0.040) == []
+
+
+def _graph(monkeypatch: pytest.MonkeyPatch, samples: Any, wall_s: float, device: str) -> Any:
+    from kernelwright.verifier import profile_phase
+
+    def child(
+        ev: Any, phase: str, wrap: Any, roots: Any, window: str, trial: Any, reply: Any
+    ) -> Any:
+        assert (phase, window) == ("graph", "graph")
+        ev.verdict.extra.setdefault("phases", {})["graph"] = wall_s
+        reply["samples"] = samples
+        return Path("/nonexistent")
+
+    monkeypatch.setattr(profile_phase, "run_under", child)
+    ev = Evaluation.__new__(Evaluation)
+    ev.verdict = Verdict(task="t", backend="cuda", device="gpu", status="correct")
+    ev.verdict.timing.candidate_ms = 0.040
+    ev.device = device
+    profile_phase.graph_timing(ev, {})
+    return ev.verdict.extra
+
+
+def test_graph_replays_are_reported_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = _graph(monkeypatch, [0.010, 0.012, 0.011], 2.0, "cuda")
+    assert extra["cuda_graph"]["median_ms"] == pytest.approx(0.011)
+    assert extra["cuda_graph"]["vs_launched"] == pytest.approx(0.040 / 0.011)
+
+
+@pytest.mark.parametrize(
+    ("samples", "wall_s"),
+    [
+        ([0.01, "0.01"], 2.0),
+        ([0.01, float("nan")], 2.0),
+        ([0.01, -0.01], 2.0),
+        ([], 2.0),
+        ([600.0, 600.0], 1.0),  # more time than the child ran for
+    ],
+)
+def test_graph_samples_the_child_could_not_have_taken_are_refused(
+    monkeypatch: pytest.MonkeyPatch, samples: Any, wall_s: float
+) -> None:
+    extra = _graph(monkeypatch, samples, wall_s, "cuda")
+    assert "cuda_graph" not in extra and extra["cuda_graph_error"]
+
+
+def test_no_graphs_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = _graph(monkeypatch, [0.01], 1.0, "cpu")
+    assert extra["cuda_graph_error"] == "CUDA graphs need an NVIDIA GPU"

@@ -108,6 +108,9 @@ class EvalOptions:
     # compute-sanitizer tools (memcheck, racecheck, initcheck) run over a correct candidate on an
     # NVIDIA GPU, one sandboxed child each; what they find is flagged, never decided on.
     sanitize: tuple[str, ...] = ()
+    # For a candidate flagged launch_bound: its forward timed as CUDA graph replays too, in one
+    # more child, reported apart (extra["cuda_graph"]) from the verdict's timing.
+    cuda_graph: bool = False
 
 
 class _Stop(Exception):
@@ -1489,3 +1492,7 @@ def _run(ev: Evaluation) -> None:
         from kernelwright.verifier.profile_phase import sanitize
 
         sanitize(ev, trials[0].payload, ev.options.sanitize)
+    if ev.options.cuda_graph and any(f.check == "launch_bound" for f in ev.verdict.flags):
+        from kernelwright.verifier.profile_phase import graph_timing
+
+        graph_timing(ev, trials[0].payload)

@@ -14,7 +14,9 @@ reports; it never changes a verdict, and anything that goes wrong is one line in
 
 from __future__ import annotations
 
+import math
 import os
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,11 +38,13 @@ def run_under(
     roots: list[Path],
     window: str,
     trial: dict[str, Any],
+    reply: dict[str, Any] | None = None,
 ) -> Path | str:
     """Run the candidate's forward on ``trial`` in one more sandboxed child of ``phase``, its
     argv from ``wrap`` (given the child's output folder; None: the worker alone), with
     ``roots`` bound read-only and the profiled calls inside ``window`` (``ncu``, ``jax`` or
-    ``none``). The output folder the tool wrote into, or why the child did not finish."""
+    ``none``; ``graph``: timed as CUDA graph replays). The output folder the tool wrote into,
+    or why the child did not finish; the child's last reply goes into ``reply``."""
     from kernelwright.verifier.evaluate import WORKER_COMMAND
 
     if ev.level == "docker":
@@ -61,13 +65,16 @@ def run_under(
         hello = endpoint.recv(timeout=timeout)
         if not isinstance(hello, dict) or hello.get("ready") is not True:
             raise ChannelError(f"the {phase} child did not report ready")
-        endpoint.send({"op": "profile", "trial": trial, "calls": PROFILED_CALLS}, timeout=timeout)
+        request = {"op": "profile", "trial": trial, "calls": PROFILED_CALLS}
+        endpoint.send({**request, "replays": GRAPH_REPLAYS}, timeout=timeout)
         replies.append(endpoint.recv(timeout=timeout))
 
     child, result = ev.run_phase(phase, job, timeout, conversation=serve, wrap=(command, roots))
     if child.timed_out or not result or result.get("ok") is not True or not replies:
         error = (result or {}).get("error") if isinstance(result, dict) else None
         return "timed out" if child.timed_out else str(error or "the child did not finish")
+    if reply is not None and isinstance(replies[0], dict):
+        reply.update(replies[0])
     return folders[0]
 
 
@@ -168,3 +175,37 @@ def sanitize(ev: Evaluation, trial: dict[str, Any], tools: tuple[str, ...]) -> N
             detail = f"{report.errors} error(s): {listed}"[:400]
             ev.verdict.flags.append(Finding(f"sanitizer_{tool}", detail))
     extra["sanitizer"] = found
+
+
+# CUDA graph replays timed per launch-bound candidate: enough for a median, a fraction of a second.
+GRAPH_REPLAYS = 50
+
+
+def graph_timing(ev: Evaluation, trial: dict[str, Any]) -> None:
+    """Time a launch-bound candidate's forward captured in a CUDA graph, replayed (one launch
+    for the whole forward), reported apart from the verdict's timing in ``extra["cuda_graph"]``.
+    The samples are the child's own CUDA events: a figure for the Judge, never a verdict's; the
+    parent's clock around the child bounds them."""
+    extra = ev.verdict.extra
+    if not ev.device.startswith("cuda"):
+        extra["cuda_graph_error"] = "CUDA graphs need an NVIDIA GPU"
+        return
+    reply: dict[str, Any] = {}
+    where = run_under(ev, "graph", None, [], "graph", trial, reply)
+    samples = reply.get("samples")
+    if isinstance(where, str) or not isinstance(samples, list) or not samples:
+        extra["cuda_graph_error"] = str(where if isinstance(where, str) else "no samples")[:300]
+        return
+    clean = [float(v) for v in samples if isinstance(v, int | float) and not isinstance(v, bool)]
+    clean = [v for v in clean if math.isfinite(v) and v > 0]
+    wall_ms = 1000.0 * float(extra.get("phases", {}).get("graph", 0.0))
+    if len(clean) != len(samples) or (wall_ms and sum(clean) > wall_ms):
+        extra["cuda_graph_error"] = "the graph samples are not times the child could have taken"
+        return
+    median = statistics.median(clean)
+    eager = ev.verdict.timing.candidate_ms
+    extra["cuda_graph"] = {
+        "median_ms": median,
+        "replays": len(clean),
+        "vs_launched": (eager / median) if eager else None,
+    }
