@@ -17,6 +17,7 @@ that is not what the tool writes with ``ValueError``.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,12 +104,19 @@ def _ncu() -> Profiler:
         # No report file for the parent to import with ncu (a native parser run on a file the
         # child could have written): ncu prints the raw page as CSV, in base units, to a log.
         cut = argv.index("--force-overwrite")
-        csv_page = ["--csv", "--page", "raw", "--print-units", "base"]
+        # Clocks left alone: ncu would lock the GPU's clocks to base, under any other work on it.
+        csv_page = ["--csv", "--page", "raw", "--print-units", "base", "--clock-control", "none"]
         return argv[:cut] + csv_page + ["--log-file", str(out / "ncu.csv")] + argv[cut + 3 :]
 
     def read(out: Path) -> list[KernelProfile]:
+        text = _text(out / "ncu.csv")
+        if "ERR_NVGPUCTRPERM" in text:
+            raise ValueError(
+                "the driver lets only administrators read the GPU's counters (ERR_NVGPUCTRPERM), "
+                "and the sandboxed child is not one: see NVreg_RestrictProfilingToAdminUsers"
+            )
         # ncu's own lines (==PROF==, ==WARNING==) surround the table in its log.
-        lines = [ln for ln in _text(out / "ncu.csv").splitlines() if not ln.startswith("==")]
+        lines = [ln for ln in text.splitlines() if not ln.startswith("==")]
         return ncu.parse_csv("\n".join(lines))
 
     return Profiler(
@@ -176,12 +184,26 @@ _MAX_FILE = 64 * 1024 * 1024
 
 
 def _bytes(path: Path) -> bytes:
-    """A profiler's output file, refused when it is a link or larger than any real one."""
-    if path.is_symlink() or not path.is_file():
-        raise ValueError(f"{path.name} is not a plain file")
-    if path.stat().st_size > _MAX_FILE:
-        raise ValueError(f"{path.name} is larger than {_MAX_FILE >> 20} MiB")
-    return path.read_bytes()
+    """A profiler's output file, refused when it or its folder is a link, or when it is larger
+    than any real one: the child could have put either there."""
+    return read_plain_file(path, _MAX_FILE)
+
+
+def read_plain_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, opened without following a link (its own name or its folder's)."""
+    if path.parent.is_symlink():
+        raise ValueError(f"the folder of {path.name} is a link")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        raise ValueError(f"{path.name} is not a plain file") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError(f"{path.name} is not a plain file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path.name} is larger than {limit >> 20} MiB")
+    return data
 
 
 def _text(path: Path) -> str:

@@ -77,7 +77,8 @@ def profile_cmd(
         _render(report)
     if verdict.status != "correct":
         if not as_json:
-            say(f"not profiled: the verdict is {verdict.status} ({verdict.log.splitlines()[0]})")
+            first = (verdict.log.splitlines() or [""])[0]
+            say(f"not profiled: the verdict is {verdict.status} ({first})")
         raise typer.Exit(verdict.exit_code)
     if report["profile"] is None:
         raise typer.Exit(EXIT_INFRA)

@@ -71,8 +71,17 @@ def test_what_is_not_the_tools_log_is_refused(text: str) -> None:
 def test_the_log_is_read_as_a_plain_file(tmp_path: Path) -> None:
     (tmp_path / "elsewhere").write_text(CLEAN)
     (tmp_path / "sanitizer.log").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="sanitizer.log is not a plain file"):
+        read_log(tmp_path, "memcheck")
+    (tmp_path / "sanitizer.log").unlink()
     with pytest.raises(ValueError, match="left no sanitizer.log"):
         read_log(tmp_path, "memcheck")
+    # A folder swapped for a link to elsewhere is refused too.
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "sanitizer.log").write_text(CLEAN)
+    (tmp_path / "out").symlink_to(tmp_path / "real")
+    with pytest.raises(ValueError, match="folder of sanitizer.log is a link"):
+        read_log(tmp_path / "out", "memcheck")
 
 
 def test_command_logs_to_the_output_folder(tmp_path: Path) -> None:
@@ -99,3 +108,34 @@ def test_an_unknown_tool_is_a_usage_error() -> None:
         ],
     )
     assert result.exit_code == 2 and "choose from memcheck, racecheck, initcheck" in result.output
+
+
+def test_a_finding_that_ended_the_run_is_still_flagged(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """memcheck stops the faulting kernel, the forward raises and the child does not finish:
+    the log it left is read all the same."""
+    from types import SimpleNamespace
+
+    from kernelwright.verifier import profile_phase
+    from kernelwright.verifier.evaluate import Evaluation
+    from kernelwright.verifier.verdict import Verdict
+
+    (tmp_path / "sanitizer.log").write_text(MEMCHECK)
+
+    def child(*args: object, **kwargs: object) -> tuple[Path, str]:
+        return tmp_path, "RuntimeError: CUDA error: unspecified launch failure"
+
+    monkeypatch.setattr(profile_phase, "run_under", child)
+    monkeypatch.setattr("kernelwright.backends.base.cuda_device", lambda: (True, "H200"))
+    monkeypatch.setattr(
+        "kernelwright.backends.sanitizer.find_compute_sanitizer",
+        lambda: "/cuda/bin/compute-sanitizer",
+    )
+    ev = Evaluation.__new__(Evaluation)
+    ev.verdict = Verdict(task="t", backend="cuda", device="H200", status="correct")
+    ev.backend = SimpleNamespace(name="cuda")
+    profile_phase.sanitize(ev, {}, ("memcheck",))
+    assert [f.check for f in ev.verdict.flags] == ["sanitizer_memcheck"]
+    assert "Invalid __global__ read" in ev.verdict.flags[0].detail
+    assert ev.verdict.status == "correct"

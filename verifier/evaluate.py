@@ -273,6 +273,10 @@ class Evaluation:
             env["CUDA_VISIBLE_DEVICES"] = str(self.options.device_index)
         # Set by the parent: torch._inductor, which every child imports before its job
         # (worker._preload), would otherwise set a default of its own in the child.
+        if phase.startswith("sanitize_"):
+            # Without torch's caching allocator, an access past a tensor is past an allocation,
+            # which memcheck sees (a finding, never a verdict: this child times nothing).
+            env["PYTORCH_NO_CUDA_MEMORY_CACHING"] = "1"
         env["TORCHINDUCTOR_CACHE_DIR"] = str(
             self.options.cache_dir / "inductor" if trusted else scratch / "tmp" / "torchinductor"
         )
@@ -715,14 +719,15 @@ class Evaluation:
         violations = trace_violations(ops)
         if violations:
             raise _Stop("rejected", violations[0].detail, violations)
+        activity = seen.get("device_activity")
+        figures = _launch_figures(activity) if isinstance(activity, dict) else None
+        if figures:
+            # The latest witnessed call's: the timing loop's come last, warm (no autotuning or
+            # compilation in them), on the benchmark's inputs.
+            self.verdict.extra["launch"] = figures
         launched = seen.get("launches")
         if launched is None:
             return
-        activity = seen.get("device_activity")
-        if isinstance(activity, dict) and "launch" not in self.verdict.extra:
-            figures = _launch_figures(activity)
-            if figures:
-                self.verdict.extra["launch"] = figures
         counted = any(int(n) > 0 for n in dict(launched).values())
         # For the Judge and the reports, from the first witnessed call (the benchmark's config):
         # a figure the child reports, so it informs and decides nothing.
@@ -1484,15 +1489,13 @@ def _run(ev: Evaluation) -> None:
     ev.baselines(sets)
     ev.overhead(sets)
     ev.speedups()
+    from kernelwright.verifier import profile_phase
+
+    # Each informs and never decides: whatever goes wrong in one is a line in the verdict.
     if ev.options.profile:
-        from kernelwright.verifier.profile_phase import profile
-
-        profile(ev, trials[0].payload)
+        profile_phase.optional(ev, "profile", profile_phase.profile, trials[0].payload)
     if ev.options.sanitize:
-        from kernelwright.verifier.profile_phase import sanitize
-
-        sanitize(ev, trials[0].payload, ev.options.sanitize)
+        tools = ev.options.sanitize
+        profile_phase.optional(ev, "sanitizer", profile_phase.sanitize, trials[0].payload, tools)
     if ev.options.cuda_graph and any(f.check == "launch_bound" for f in ev.verdict.flags):
-        from kernelwright.verifier.profile_phase import graph_timing
-
-        graph_timing(ev, trials[0].payload)
+        profile_phase.optional(ev, "cuda_graph", profile_phase.graph_timing, trials[0].payload)

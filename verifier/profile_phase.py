@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 _MAX_KERNELS_SHOWN = 40
 
 
+def optional(ev: Evaluation, name: str, phase: Callable[..., None], *args: Any) -> None:
+    """Run one optional phase; any failure of its own (a sandbox that cannot start, a tool's
+    argv refused, a summary that trips) is ``extra["<name>_error"]``, and the verdict stands."""
+    try:
+        phase(ev, *args)
+    except Exception as exc:
+        ev.verdict.extra.setdefault(f"{name}_error", f"{type(exc).__name__}: {exc}"[:300])
+
+
 def run_under(
     ev: Evaluation,
     phase: str,
@@ -39,16 +48,17 @@ def run_under(
     window: str,
     trial: dict[str, Any],
     reply: dict[str, Any] | None = None,
-) -> Path | str:
+) -> tuple[Path | None, str]:
     """Run the candidate's forward on ``trial`` in one more sandboxed child of ``phase``, its
     argv from ``wrap`` (given the child's output folder; None: the worker alone), with
     ``roots`` bound read-only and the profiled calls inside ``window`` (``ncu``, ``jax`` or
-    ``none``; ``graph``: timed as CUDA graph replays). The output folder the tool wrote into,
-    or why the child did not finish; the child's last reply goes into ``reply``."""
+    ``none``; ``graph``: timed as CUDA graph replays). The output folder the tool wrote into
+    (None where no child ran) and why the child did not finish ("" when it did); the child's
+    last reply goes into ``reply``."""
     from kernelwright.verifier.evaluate import WORKER_COMMAND
 
     if ev.level == "docker":
-        return f"the {phase} phase does not run at the docker sandbox level"
+        return None, f"the {phase} phase does not run at the docker sandbox level"
     folders: list[Path] = []
 
     def command(scratch: Path) -> list[str]:
@@ -70,12 +80,13 @@ def run_under(
         replies.append(endpoint.recv(timeout=timeout))
 
     child, result = ev.run_phase(phase, job, timeout, conversation=serve, wrap=(command, roots))
+    folder = folders[0] if folders else None
     if child.timed_out or not result or result.get("ok") is not True or not replies:
         error = (result or {}).get("error") if isinstance(result, dict) else None
-        return "timed out" if child.timed_out else str(error or "the child did not finish")
+        return folder, "timed out" if child.timed_out else str(error or "the child did not finish")
     if reply is not None and isinstance(replies[0], dict):
         reply.update(replies[0])
-    return folders[0]
+    return folder, ""
 
 
 def profile(ev: Evaluation, trial: dict[str, Any]) -> None:
@@ -100,9 +111,9 @@ def profile(ev: Evaluation, trial: dict[str, Any]) -> None:
 
             return around(exe, folder, list(WORKER_COMMAND))
 
-    where = run_under(ev, "profile", wrap, [root] if root else [], profiler.name, trial)
-    if isinstance(where, str):
-        extra["profile_error"] = f"{profiler.name}: {where}"[:300]
+    where, failed = run_under(ev, "profile", wrap, [root] if root else [], profiler.name, trial)
+    if failed or where is None:
+        extra["profile_error"] = f"{profiler.name}: {failed}"[:300]
         return
     try:
         kernels = profiler.read(where)
@@ -161,13 +172,15 @@ def sanitize(ev: Evaluation, trial: dict[str, Any], tools: tuple[str, ...]) -> N
         def wrap(folder: Path, tool: str = tool) -> list[str]:
             return sanitizer_command(exe, tool, folder, list(WORKER_COMMAND))
 
-        where = run_under(ev, f"sanitize_{tool}", wrap, [root], "none", trial)
+        # A finding often ends the run (memcheck stops the kernel, the forward raises): the
+        # log is read whether or not the child finished.
+        where, failed = run_under(ev, f"sanitize_{tool}", wrap, [root], "none", trial)
         try:
-            if isinstance(where, str):
-                raise ValueError(where)
+            if where is None:
+                raise ValueError(failed)
             report = read_log(where, tool)
         except ValueError as exc:
-            extra.setdefault("sanitizer_error", f"{tool}: {exc}"[:300])
+            extra.setdefault("sanitizer_error", f"{tool}: {failed or exc}"[:300])
             continue
         found[tool] = {"errors": report.errors, "findings": report.findings}
         if report.errors or report.findings:
@@ -187,14 +200,14 @@ def graph_timing(ev: Evaluation, trial: dict[str, Any]) -> None:
     The samples are the child's own CUDA events: a figure for the Judge, never a verdict's; the
     parent's clock around the child bounds them."""
     extra = ev.verdict.extra
-    if not ev.device.startswith("cuda"):
-        extra["cuda_graph_error"] = "CUDA graphs need an NVIDIA GPU"
+    if not ev.device.startswith("cuda") or ev.backend.name not in ("cuda", "triton"):
+        extra["cuda_graph_error"] = "CUDA graphs are timed for cuda and triton kernels on a GPU"
         return
     reply: dict[str, Any] = {}
-    where = run_under(ev, "graph", None, [], "graph", trial, reply)
+    _, failed = run_under(ev, "graph", None, [], "graph", trial, reply)
     samples = reply.get("samples")
-    if isinstance(where, str) or not isinstance(samples, list) or not samples:
-        extra["cuda_graph_error"] = str(where if isinstance(where, str) else "no samples")[:300]
+    if failed or not isinstance(samples, list) or not samples:
+        extra["cuda_graph_error"] = str(failed or "no samples")[:300]
         return
     clean = [float(v) for v in samples if isinstance(v, int | float) and not isinstance(v, bool)]
     clean = [v for v in clean if math.isfinite(v) and v > 0]

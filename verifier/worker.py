@@ -230,8 +230,16 @@ def warm_thread_pools() -> None:
     counting threads, so that only the candidate's threads are counted."""
     import torch
 
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]):
-        torch.ones(1 << 20).add_(1).sum()
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    on_gpu = str(_JOB.get("device", "")).startswith("cuda")
+    if on_gpu:
+        # The witnessed calls record the device's kernels too (CUPTI starts threads of its own).
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities):
+        x = torch.ones(1 << 20, device="cuda" if on_gpu else "cpu")
+        x.add_(1).sum()
+        if on_gpu:
+            torch.cuda.synchronize()
 
 
 def background_activity() -> dict[str, int]:
