@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kernelwright.backends import get_backend
 from kernelwright.verifier.evaluate import Evaluation, _launch_figures
 from kernelwright.verifier.verdict import Verdict
 from kernelwright.verifier.witness import device_activity
@@ -86,7 +87,7 @@ def _graph(monkeypatch: pytest.MonkeyPatch, samples: Any, wall_s: float, device:
     ev.verdict = Verdict(task="t", backend="cuda", device="gpu", status="correct")
     ev.verdict.timing.candidate_ms = 0.040
     ev.device = device
-    ev.backend = SimpleNamespace(name="triton")
+    ev.backend = get_backend("triton")
     profile_phase.graph_timing(ev, {})
     return ev.verdict.extra
 

@@ -115,8 +115,7 @@ def test_a_finding_that_ended_the_run_is_still_flagged(
 ) -> None:
     """memcheck stops the faulting kernel, the forward raises and the child does not finish:
     the log it left is read all the same."""
-    from types import SimpleNamespace
-
+    from kernelwright.backends import get_backend
     from kernelwright.verifier import profile_phase
     from kernelwright.verifier.evaluate import Evaluation
     from kernelwright.verifier.verdict import Verdict
@@ -134,7 +133,7 @@ def test_a_finding_that_ended_the_run_is_still_flagged(
     )
     ev = Evaluation.__new__(Evaluation)
     ev.verdict = Verdict(task="t", backend="cuda", device="H200", status="correct")
-    ev.backend = SimpleNamespace(name="cuda")
+    ev.backend = get_backend("cuda")
     profile_phase.sanitize(ev, {}, ("memcheck",))
     assert [f.check for f in ev.verdict.flags] == ["sanitizer_memcheck"]
     assert "Invalid __global__ read" in ev.verdict.flags[0].detail
