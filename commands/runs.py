@@ -53,6 +53,7 @@ from kernelwright.runs.bench import (
     run_summary,
 )
 from kernelwright.runs.database import StoreError, redact
+from kernelwright.runs.measurements import profile_rows, profiler_name
 from kernelwright.runs.store import Store, write_file_afresh
 from kernelwright.textsafe import term, term_line, visible
 
@@ -475,31 +476,6 @@ def runs_show(run_ref: RunArgument, db: DbOption = None, as_json: JsonOption = F
 
 
 MAX_TREE_DEPTH = 24
-MAX_PROFILE_ROWS = 30
-
-
-def profile_rows(record: Any) -> list[tuple[str, str, float]]:
-    """(group or kernel, metric, value) of a stored record's profile, numbers only: the record
-    is data, and anything in its profile that is not a finite number is left out."""
-    extra = record.get("extra") if isinstance(record, dict) else None
-    profile = extra.get("profile") if isinstance(extra, dict) else None
-    summary = profile.get("summary") if isinstance(profile, dict) else None
-    if not isinstance(summary, dict):
-        return []
-    rows: list[tuple[str, str, float]] = []
-    for group, values in summary.items():
-        if not isinstance(values, dict):
-            continue
-        for metric, value in values.items():
-            inner = value if isinstance(value, dict) else {"": value}
-            for name, number in inner.items():
-                if isinstance(number, bool) or not isinstance(number, int | float):
-                    continue
-                if not math.isfinite(number):
-                    continue
-                label = f"{metric} {name}".strip() if isinstance(value, dict) else str(metric)
-                rows.append((str(group), label, float(number)))
-    return rows[:MAX_PROFILE_ROWS]
 
 
 def print_profiles(records: dict[str, Any]) -> None:
@@ -508,7 +484,7 @@ def print_profiles(records: dict[str, Any]) -> None:
         rows = profile_rows(record)
         if not rows:
             continue
-        profiler = str(((record.get("extra") or {}).get("profile") or {}).get("profiler", "?"))
+        profiler = profiler_name(record) or "?"
         table = Table(title=term_line(f"profile of {task_id} ({profiler})"), title_justify="left")
         for name in ("kernel or group", "metric", "value"):
             table.add_column(name)

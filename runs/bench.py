@@ -34,6 +34,7 @@ from kernelwright.bench_tasks import (
     suite_dir,
 )
 from kernelwright.bench_tasks.task import SUITES_DIR
+from kernelwright.runs.measurements import joules_per_call
 from kernelwright.runs.scheduler import Scheduler
 from kernelwright.runs.store import Pick, Store, TaskResult
 from kernelwright.textsafe import visible
@@ -555,7 +556,7 @@ class SummaryRow:
     def of(cls, result: TaskResult) -> SummaryRow:
         timing = result.record.get("timing") or {}
         return cls(
-            joules_per_call=_joules(result.record),
+            joules_per_call=joules_per_call(result.record),
             task_id=result.task_id,
             status=result.status,
             candidate_ms=result.candidate_ms,
@@ -568,15 +569,6 @@ class SummaryRow:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _joules(record: dict[str, Any]) -> float | None:
-    """A stored record's energy estimate, if it is a finite positive number (records are data)."""
-    energy = (record.get("extra") or {}).get("energy")
-    value = energy.get("joules_per_call") if isinstance(energy, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) and value > 0 else None
 
 
 def run_summary(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kernelwright.runs.database import StoreError
+from kernelwright.runs.measurements import joules_per_call, profile_rows, profiler_name
 from kernelwright.runs.store import Pick, RunInfo, Store, TaskResult
 
 THRESHOLDS: tuple[float, ...] = (0.0, 1.0, 1.5, 2.0)
@@ -47,6 +48,26 @@ class ScoredTask:
     # How old the eager and torch.compile timings its speedups were computed against were when
     # it was evaluated (0: measured in its own verdict); None where the record does not say.
     baseline_age_s: float | None = None
+    # GPU measurements beside the time, where the verdict took them (runs/measurements.py).
+    candidate_ms: float | None = None
+    joules_per_call: float | None = None
+    profiler: str | None = None
+    profile: tuple[tuple[str, str, float], ...] = ()
+
+    @property
+    def measured(self) -> bool:
+        return self.joules_per_call is not None or bool(self.profile)
+
+    def measurements_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "task": self.task_id,
+            "group": dict(self.facts),
+            "candidate_ms": self.candidate_ms,
+            "joules_per_call": self.joules_per_call,
+            "profiler": self.profiler,
+            "profile": [list(row) for row in self.profile],
+        }
 
 
 def fast_p(tasks: Sequence[ScoredTask], p: float) -> float:
@@ -149,6 +170,8 @@ class Leaderboard:
     group_by: tuple[str, ...]
     thresholds: tuple[float, ...]
     rows: list[LeaderboardRow]
+    # Tasks whose verdicts carry a profile or an energy estimate (GPUs), for the reports.
+    measured: list[ScoredTask] = field(default_factory=list)
 
     @property
     def fast_names(self) -> list[str]:
@@ -159,11 +182,14 @@ class Leaderboard:
         return sorted({c for row in self.rows for c in row.categories})
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "group_by": list(self.group_by),
             "thresholds": list(self.thresholds),
             "rows": [row.to_json() for row in self.rows],
         }
+        if self.measured:
+            data["measurements"] = [task.measurements_json() for task in self.measured]
+        return data
 
 
 def _sum_known(values: Iterable[float | None]) -> float | None:
@@ -208,7 +234,10 @@ def build_leaderboard(
             )
         )
     rows.sort(key=_rank_key)
-    return Leaderboard(group_by=tuple(group_by), thresholds=tuple(thresholds), rows=rows)
+    measured = sorted((t for t in tasks if t.measured), key=lambda t: (t.run_id, t.task_id))
+    return Leaderboard(
+        group_by=tuple(group_by), thresholds=tuple(thresholds), rows=rows, measured=measured
+    )
 
 
 def task_category(result: TaskResult) -> str:
@@ -260,6 +289,10 @@ def score_results(run: RunInfo, results: Iterable[TaskResult]) -> list[ScoredTas
             speedup_compile=result.speedup_compile,
             facts={**base, "device": result.device},
             baseline_age_s=baseline_age(result),
+            candidate_ms=result.candidate_ms,
+            joules_per_call=joules_per_call(result.record),
+            profiler=profiler_name(result.record),
+            profile=tuple(profile_rows(result.record)),
         )
         for result in results
     ]

@@ -228,6 +228,35 @@ def render_html(board: Leaderboard, title: str = "kernelwright leaderboard") -> 
         '<p class="note">Light bar: correct; dark bar: correct and more than 1x faster than eager.</p>',
         category_plot(board),
         _html_table(cat_headers, cat_rows, len(board.group_by) + 1),
+        *measurement_section(board),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def measurement_section(board: Leaderboard) -> list[str]:
+    """Per task, where its verdict measured them on a GPU: time, energy per call and the
+    profiler's busiest figures. Nothing where no verdict did (the section is then left out)."""
+    if not board.measured:
+        return []
+    rows = []
+    for task in board.measured:
+        shown = ", ".join(f"{metric} {value:.4g}" for _, metric, value in task.profile[:6])
+        rows.append(
+            [
+                f"run {task.run_id}",
+                task.task_id,
+                task.profiler or "-",
+                shown or "-",
+                f"{task.candidate_ms:.4g}" if task.candidate_ms is not None else "-",
+                f"{task.joules_per_call:.4g}" if task.joules_per_call is not None else "-",
+            ]
+        )
+    headers = ["run", "task", "profiler", "profile", "time (ms)", "J/call"]
+    return [
+        "<h2>Profiles and energy</h2>",
+        '<p class="note">From the verdicts that took them on a GPU: the profiler\'s figures, and '
+        "the energy per call estimated from NVML (mean board power over the timing phase times "
+        "the median call).</p>",
+        _html_table(headers, rows, 4),
+    ]

@@ -48,7 +48,8 @@ def test_runs_show_has_a_joules_column_only_where_measured() -> None:
     from rich.console import Console
 
     from kernelwright.commands.runs import summary_table
-    from kernelwright.runs.bench import SummaryRow, _joules
+    from kernelwright.runs.bench import SummaryRow
+    from kernelwright.runs.measurements import joules_per_call as _joules
 
     assert _joules({"extra": {"energy": {"joules_per_call": 0.25}}}) == 0.25
     for hostile in ("0.25", True, float("inf"), -1.0, None, [0.25]):
@@ -65,3 +66,42 @@ def test_runs_show_has_a_joules_column_only_where_measured() -> None:
     measured = SummaryRow("smoke/relu", "correct", 0.01, True, 2.0, 1.5, joules_per_call=0.0123)
     text = shown([measured, SummaryRow("smoke/sdpa", "correct", 0.02, True, 1.0, 1.0)])
     assert "J/call" in text and "0.0123" in text
+
+
+def test_the_html_report_shows_measured_tasks_only() -> None:
+    from kernelwright.runs.leaderboard import ScoredTask, build_leaderboard
+    from kernelwright.runs.report_html import render_html
+
+    def task(task_id: str, **measured: object) -> ScoredTask:
+        return ScoredTask(
+            run_id=1,
+            task_id=task_id,
+            category="activation",
+            status="correct",
+            correct=True,
+            speedup_eager=1.5,
+            speedup_compile=1.1,
+            facts={"label": "gpu-run"},
+            candidate_ms=0.02,
+            **measured,  # type: ignore[arg-type]
+        )
+
+    plain = build_leaderboard([task("smoke/relu")], {})
+    assert "Profiles and energy" not in render_html(plain)
+    assert "measurements" not in plain.to_json()
+    board = build_leaderboard(
+        [
+            task("smoke/relu"),
+            task(
+                "smoke/<b>softmax</b>",
+                joules_per_call=0.0042,
+                profiler="ncu",
+                profile=(("kernels", "softmax_kernel launches", 3.0),),
+            ),
+        ],
+        {},
+    )
+    page = render_html(board)
+    assert "Profiles and energy" in page and "0.0042" in page
+    assert "<b>softmax</b>" not in page and "&lt;b&gt;softmax&lt;/b&gt;" in page
+    assert [m["task"] for m in board.to_json()["measurements"]] == ["smoke/<b>softmax</b>"]

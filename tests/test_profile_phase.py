@@ -96,7 +96,8 @@ def test_the_phase_runs_sandboxed_and_decides_nothing(
 def test_runs_show_prints_only_numbers_from_a_stored_profile(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from kernelwright.commands.runs import print_profiles, profile_rows
+    from kernelwright.commands.runs import print_profiles
+    from kernelwright.runs.measurements import profile_rows
 
     record = {
         "extra": {
