@@ -28,9 +28,11 @@ from kernelwright.commands.common import (
     FreshBaselineOption,
     StrictOption,
     check_sandbox,
+    err,
     fail,
     out,
     print_json,
+    say,
     settings,
     warn,
 )
@@ -147,6 +149,36 @@ def tasks_list(
             term(t.id), term(t.category or "-"), configs, "yes" if t.backward else "", tol
         )
     out.print(table)
+
+
+@tasks_app.command("import")
+def tasks_import(
+    kind: Annotated[str, typer.Argument(help="kernelbench, multikernelbench or robust-kbench.")],
+    source: Annotated[
+        Path, typer.Argument(help="A checkout of that benchmark (or its task folder).")
+    ],
+    dest: Annotated[
+        Path, typer.Option("-o", "--output", help="A new (or empty) folder for the suite folders.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Copy a benchmark's task files unchanged into suite folders, each with a sidecar of the
+    categories, the configs its tasks are also checked on (sizes that are module globals,
+    checked on the meta device) and its backward tasks. List them with tasks list --suite."""
+    from kernelwright.bench_tasks.importers import import_tasks
+
+    try:
+        # Progress on stderr, a line every 25 files: checking configs runs each file.
+        suites = import_tasks(kind, source, dest, progress=lambda line: err.print(term(line)))
+    except TaskError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json([s.to_json() for s in suites])
+        return
+    for suite in suites:
+        say(f"{suite.folder}: {suite.tasks} tasks, {suite.configs} configs attached")
+        for name, reason in suite.skipped:
+            warn(f"left out {name}: {reason}")
 
 
 @tasks_app.command("show")

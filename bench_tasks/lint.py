@@ -249,6 +249,7 @@ class _Linter:
     def __init__(self, task: Task, module: ModuleType, samples: int, budget: int) -> None:
         self.task = task
         self.module = module
+        self.modules: dict[str, ModuleType] = {}
         self.samples = max(1, samples)
         self.budget = budget
         self.findings: list[LintFinding] = []
@@ -275,14 +276,24 @@ class _Linter:
 
     def build(self, config: dict[str, Any], index: int) -> torch.nn.Module:
         torch.manual_seed(_seed(self.task.id, index, "init_inputs"))
-        init_inputs = list(call_with_config(self.module.get_init_inputs, config))
+        module = self.module_for(config)
+        init_inputs = list(call_with_config(module.get_init_inputs, config))
         torch.manual_seed(_seed(self.task.id, index, "model"))
-        model: torch.nn.Module = self.module.Model(*init_inputs)
+        model: torch.nn.Module = module.Model(*init_inputs)
         return model
 
     def inputs(self, config: dict[str, Any], index: int, draw: int) -> list[Any]:
         torch.manual_seed(_seed(self.task.id, index, draw, "inputs"))
-        return list(call_with_config(self.module.get_inputs, config))
+        return list(call_with_config(self.module_for(config).get_inputs, config))
+
+    def module_for(self, config: dict[str, Any]) -> ModuleType:
+        """The task file run for ``config`` (with the module-level sizes it sets), kept."""
+        key = repr(sorted((k, config.get(k)) for k in self.task.global_keys))
+        if key not in self.modules:
+            self.modules[key] = (
+                self.task.module_for(config) if self.task.global_keys else self.module
+            )
+        return self.modules[key]
 
     def memory(self, config: dict[str, Any], index: int) -> tuple[int | None, str]:
         """Bytes of inputs, parameters and outputs for ``config``, from the meta device."""

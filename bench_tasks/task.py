@@ -22,6 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from kernelwright.bench_tasks import sidecar
+
 CATEGORIES = (
     "activation",
     "broadcast",
@@ -100,6 +102,8 @@ class Task:
     default_config: dict[str, Any] = field(default_factory=dict)
     configs: list[dict[str, Any]] = field(default_factory=list)
     has_sampler: bool = False
+    # Module-level sizes that configs set (the file runs with each config's values).
+    global_keys: tuple[str, ...] = ()
 
     @property
     def stem(self) -> str:
@@ -113,6 +117,13 @@ class Task:
     def module(self) -> ModuleType:
         """Execute the task file in a fresh module, with ``--set`` overrides applied."""
         return load_task_module(self.path, self.overrides)
+
+    def module_for(self, config: dict[str, Any]) -> ModuleType:
+        """The task file run for ``config``: with the module-level sizes it sets, if any."""
+        sizes = {k: config[k] for k in self.global_keys if k in config}
+        if all(self.default_config.get(k) == v for k, v in sizes.items()):
+            return self.module()
+        return load_task_module(self.path, {**self.overrides, **sizes})
 
     def correctness_configs(self, rng: random.Random, n_sampled: int) -> list[dict[str, Any]]:
         """The default config, every listed config, then ``n_sampled`` drawn by the task's sampler."""
@@ -178,7 +189,18 @@ def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> Mod
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        side = sidecar.entry(path)
+    except sidecar.SidecarError as exc:
+        sys.modules.pop(name, None)
+        raise TaskError(str(exc)) from None
+    try:
+        # Run as the import system would, but with overridden module-level sizes assigned where
+        # the file assigns them, so that globals computed from them follow.
+        tree = ast.parse(path.read_text(), str(path))
+        originals = sidecar.apply_overrides(tree, dict(overrides or {}))
+        exec(compile(tree, str(path), "exec"), module.__dict__)
+        if side.get("init") == "defaults" and not hasattr(module, "get_init_inputs"):
+            module.get_init_inputs = _no_init_inputs  # type: ignore[attr-defined]
     except (Exception, SystemExit) as exc:  # a task file that exits at import is one bad file
         sys.modules.pop(name, None)
         missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
@@ -188,7 +210,10 @@ def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> Mod
         if not hasattr(module, attr):
             raise TaskError(f"task file {path} defines no {attr}")
     for key, value in (overrides or {}).items():
-        current = getattr(module, key, None)
+        # What the file itself gives the name (before the override) decides what fits it.
+        current = originals.get(key)
+        if current is None:  # not a literal in the file (or not assigned there)
+            current = getattr(module, key, None)
         if (
             current is None
             or key.startswith("_")
@@ -201,6 +226,11 @@ def load_task_module(path: Path, overrides: dict[str, Any] | None = None) -> Mod
             raise TaskError(f"--set {key}={value!r}: expected a number")
         setattr(module, key, value)
     return module
+
+
+def _no_init_inputs() -> list[Any]:
+    """``get_init_inputs`` of a file whose sidecar says its ``Model`` takes its own defaults."""
+    return []
 
 
 def _keyword_defaults(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -233,20 +263,32 @@ def load_task(
         raise TaskError(f"task file not found: {path}")
     overrides = dict(overrides or {})
     module = load_task_module(path, overrides)
+    side = sidecar.entry(path)
     default_config = {
         **_keyword_defaults(module.get_init_inputs),
         **_keyword_defaults(module.get_inputs),
     }
-    configs = list(getattr(module, "CONFIGS", []) or [])
+    configs = list(getattr(module, "CONFIGS", []) or []) + list(side.get("configs", []))
+    # A config may also set module-level sizes (KernelBench's files have no keyword sizes): their
+    # values now are the benchmark's, and each such config runs the file with its own.
+    sizes = {
+        k: v
+        for k, v in vars(module).items()
+        if not k.startswith("_") and isinstance(v, int | float) and not isinstance(v, bool)
+    }
+    global_keys: set[str] = set()
     for cfg in configs:
         if not isinstance(cfg, dict):
             raise TaskError(f"{path.name}: CONFIGS must be a list of dicts")
         unknown = set(cfg) - set(default_config)
-        if unknown:
+        global_keys |= unknown & set(sizes)
+        if unknown - set(sizes):
             raise TaskError(
-                f"{path.name}: CONFIGS entry names unknown parameters {sorted(unknown)}"
+                f"{path.name}: CONFIGS entry names unknown parameters "
+                f"{sorted(unknown - set(sizes))}"
             )
-    category = getattr(module, "CATEGORY", None)
+    default_config.update({k: sizes[k] for k in sorted(global_keys)})
+    category = getattr(module, "CATEGORY", None) or side.get("category")
     if category is not None and category not in CATEGORIES:
         raise TaskError(f"{path.name}: CATEGORY {category!r} is not one of {', '.join(CATEGORIES)}")
 
@@ -265,11 +307,12 @@ def load_task(
         category=category,
         atol=_tol("ATOL"),
         rtol=_tol("RTOL"),
-        backward=bool(getattr(module, "BACKWARD", False)),
+        backward=bool(getattr(module, "BACKWARD", False) or side.get("backward", False)),
         overrides=overrides,
         default_config=default_config,
         configs=configs,
         has_sampler=callable(getattr(module, "sample_config", None)),
+        global_keys=tuple(sorted(global_keys)),
     )
 
 

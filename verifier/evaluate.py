@@ -507,11 +507,12 @@ class Evaluation:
 
     def make_trials(self) -> list[ref.Trial]:
         ref_device = self.reference_device()
-        module = self.task.module()
         rng = random.Random(ref.derive_seed(self.options.secret, self.task.id, "configs"))
         configs = self.task.correctness_configs(rng, self.options.sampled_configs)
         trials = []
         for c, config in enumerate(configs):
+            # A config that sets module-level sizes runs the task file with them.
+            module = self.task.module_for(config)
             repeats = self.options.trials if c == 0 else 1
             for r in range(repeats):
                 # Every second trial shrinks the float inputs by a secret factor in [0.5, 1):
