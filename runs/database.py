@@ -9,6 +9,8 @@ import contextlib
 import errno
 import functools
 import os
+import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -241,16 +243,40 @@ def _reason(exc: Exception) -> str:
     return lines[0] if lines else type(cause).__name__
 
 
+def _locked(exc: Exception) -> bool:
+    """SQLite's "database is locked" or "busy": some of its lock conflicts (a fresh file switched
+    to WAL by another process at the same moment) are reported at once, without waiting out the
+    busy timeout."""
+    text = str(exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _open_once(engine: Engine, migrate: bool) -> None:
+    # A deferred read first: opening a current store never waits on a writer.
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    _check_revision(engine, current)
+    if migrate and current != head_revision():
+        _migrate(engine)
+
+
 def open_database(url: str, migrate: bool = True) -> Engine:
     """Connect, check that the database answers, and bring its schema to the head revision."""
     engine = create_store_engine(url)
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000.0
     try:
-        # A deferred read first: opening a current store never waits on a writer.
-        with engine.connect() as connection:
-            current = current_revision(connection)
-        _check_revision(engine, current)
-        if migrate and current != head_revision():
-            _migrate(engine)
+        while True:
+            try:
+                _open_once(engine, migrate)
+                break
+            except DBAPIError as exc:
+                # The open is read-only or one transaction, so trying it again is safe.
+                if engine.dialect.name != "sqlite" or not _locked(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                engine.dispose()
+                time.sleep(random.uniform(0.02, 0.2))
     except (DBAPIError, ValueError) as exc:
         engine.dispose()
         raise StoreError(

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest_runs import DATABASES, ENVIRONMENT, database_url, make_record
@@ -80,6 +81,7 @@ store.finish_run(run)
 READER = """
 import sys, time
 from pathlib import Path
+from typing import Any
 from kernelwright.runs.store import Store
 
 store = Store(sys.argv[1])
@@ -127,6 +129,7 @@ def test_two_writers_and_a_reader_share_one_sqlite_file(tmp_path: Path) -> None:
 FIRST_OPEN = """
 import sys, time
 from pathlib import Path
+from typing import Any
 from kernelwright.runs.store import Store
 
 go = Path(sys.argv[2])
@@ -353,3 +356,42 @@ def test_no_host_name_is_recorded_and_old_environments_still_compare() -> None:
     assert "hostname" in ENVIRONMENT
     old = {**ENVIRONMENT, "device": env["device"], "cpu": env["cpu"], "versions": env["versions"]}
     assert comparable(old, env) == (True, "same device and software")
+
+
+def test_an_open_that_sqlite_reports_locked_at_once_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite reports some lock conflicts at once, without waiting out the busy timeout (a
+    fresh file switched to WAL by another process at the same moment): the open is tried again.
+    Any other error is not."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from kernelwright.runs import database
+
+    real = database._open_once
+    calls: list[int] = []
+
+    def flaky(engine: Any, migrate: bool) -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError(
+                "PRAGMA journal_mode=WAL", {}, sqlite3.OperationalError("database is locked")
+            )
+        real(engine, migrate)
+
+    monkeypatch.setattr(database, "_open_once", flaky)
+    with Store(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        assert store.list_runs() == []
+    assert len(calls) == 3
+
+    def broken(engine: Any, migrate: bool) -> None:
+        calls.append(1)
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("disk I/O error"))
+
+    calls.clear()
+    monkeypatch.setattr(database, "_open_once", broken)
+    with pytest.raises(StoreError, match="disk I/O error"):
+        Store(f"sqlite:///{tmp_path / 'other.db'}")
+    assert len(calls) == 1
