@@ -461,7 +461,8 @@ def available_metrics(wanted: Sequence[str], known: set[str]) -> tuple[list[str]
 # --- finding ncu -------------------------------------------------------------------------------
 
 
-def _version_key(path: str) -> list[int]:
+def version_key(path: str) -> list[int]:
+    """Sort key of a versioned install path (``/usr/local/cuda-12.4``): its numbers."""
     return [int(n) for n in re.findall(r"\d+", path)]
 
 
@@ -476,8 +477,8 @@ def find_ncu() -> str | None:
         return found
     roots = [os.environ.get(var) for var in ("CUDA_HOME", "CUDA_PATH")]
     places = [os.path.join(root, "bin", "ncu") for root in roots if root]
-    places += sorted(glob.glob("/usr/local/cuda*/bin/ncu"), key=_version_key, reverse=True)
-    places += sorted(glob.glob("/opt/nvidia/nsight-compute/*/ncu"), key=_version_key, reverse=True)
+    places += sorted(glob.glob("/usr/local/cuda*/bin/ncu"), key=version_key, reverse=True)
+    places += sorted(glob.glob("/opt/nvidia/nsight-compute/*/ncu"), key=version_key, reverse=True)
     return next((p for p in places if _executable(p)), None)
 
 
@@ -492,7 +493,7 @@ def find_ncu_report_module(ncu: str | None = None) -> Path | None:
     patterns = [str(root / "nsight-compute*") for root in roots]
     patterns += ["/usr/local/cuda*/nsight-compute*", "/opt/nvidia/nsight-compute/*"]
     for pattern in patterns:
-        roots += [Path(p) for p in sorted(glob.glob(pattern), key=_version_key, reverse=True)]
+        roots += [Path(p) for p in sorted(glob.glob(pattern), key=version_key, reverse=True)]
     for root in roots:
         folder = root / "extras" / "python"
         if (folder / "ncu_report.py").is_file():

@@ -58,11 +58,14 @@ class Profiler:
     def install_root(self) -> Path | None:
         """The folder the sandbox binds read-only so that the child can run the profiler."""
         exe = self.find()
-        if exe is None or self.wrap is None:
-            return None
-        real = Path(os.path.realpath(exe))
-        # ncu and rocprofv3 load their libraries from beside their bin/ folder.
-        return real.parent.parent if real.parent.name == "bin" else real.parent
+        return install_root(exe) if exe is not None and self.wrap is not None else None
+
+
+def install_root(exe: str) -> Path:
+    """The install tree of a tool run inside the sandbox: ncu, rocprofv3 and compute-sanitizer
+    load their libraries from beside the folder that holds the executable."""
+    real = Path(os.path.realpath(exe))
+    return real.parent.parent if real.parent.name in ("bin", "compute-sanitizer") else real.parent
 
 
 def _nvidia_gpu() -> tuple[bool, str]:

@@ -39,7 +39,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from kernelwright.backends.ncu import DURATION, KernelProfile
+from kernelwright.backends.ncu import DURATION, KernelProfile, version_key
 
 # A curated set for MI200 (gfx90a) and MI300 (gfx942), every name defined for both in
 # ROCprofiler-SDK's counter_defs.yaml. rocprofv3 fails the run when a set needs more than one
@@ -415,10 +415,6 @@ def rocprof_command(
 # --- finding rocprofv3 -------------------------------------------------------------------------
 
 
-def _version_key(path: str) -> list[int]:
-    return [int(n) for n in re.findall(r"\d+", path)]
-
-
 def find_rocprof() -> str | None:
     """The rocprofv3 executable: on PATH, under $ROCM_PATH, /opt/rocm, /opt/rocm-*."""
     found = shutil.which("rocprofv3")
@@ -427,5 +423,5 @@ def find_rocprof() -> str | None:
     roots = [os.environ.get(var) for var in ("ROCM_PATH", "ROCM_HOME")]
     places = [os.path.join(root, "bin", "rocprofv3") for root in roots if root]
     places.append("/opt/rocm/bin/rocprofv3")
-    places += sorted(glob.glob("/opt/rocm-*/bin/rocprofv3"), key=_version_key, reverse=True)
+    places += sorted(glob.glob("/opt/rocm-*/bin/rocprofv3"), key=version_key, reverse=True)
     return next((p for p in places if os.path.isfile(p) and os.access(p, os.X_OK)), None)

@@ -49,10 +49,6 @@ _INSTALLED = [False]
 _CANARY = "mul"
 
 
-def installed() -> bool:
-    return _INSTALLED[0]
-
-
 def counts() -> dict[str, int]:
     """Primitives bound outside the candidate's kernels since install, keyed ``jax.<name>`` as the
     op witnesses key a library's ops."""

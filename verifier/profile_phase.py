@@ -15,14 +15,18 @@ reports; it never changes a verdict, and anything that goes wrong is one line in
 from __future__ import annotations
 
 import math
-import os
 import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kernelwright.backends.ncu import DURATION
-from kernelwright.backends.profilers import OUTPUT_DIR, PROFILED_CALLS, profiler_for
+from kernelwright.backends.profilers import (
+    OUTPUT_DIR,
+    PROFILED_CALLS,
+    install_root,
+    profiler_for,
+)
 from kernelwright.verifier.channel import ChannelError, Endpoint
 
 if TYPE_CHECKING:
@@ -164,8 +168,7 @@ def sanitize(ev: Evaluation, trial: dict[str, Any], tools: tuple[str, ...]) -> N
             why = f"compute-sanitizer checks cuda and triton kernels, not {ev.backend.name}"
         extra["sanitizer_error"] = why
         return
-    real = Path(os.path.realpath(exe))
-    root = real.parent.parent if real.parent.name in ("bin", "compute-sanitizer") else real.parent
+    root = install_root(exe)
     found: dict[str, Any] = {}
     for tool in tools:
 

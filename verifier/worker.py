@@ -657,7 +657,9 @@ def mode_profile(job: dict[str, Any], scratch: Path, channel: Endpoint) -> dict[
             {"done": True, "samples": _graph_replays(model, inputs, int(request["replays"]))}
         )
         return {"ok": True}
-    with _profiled(str(job.get("profiler")), scratch / "profile", device):
+    from kernelwright.backends.profilers import OUTPUT_DIR
+
+    with _profiled(str(job.get("profiler")), scratch / OUTPUT_DIR, device):
         for _ in range(calls):
             model(*inputs)
         _sync(device)
