@@ -18,6 +18,7 @@ from kernelwright.bench_tasks import (
     Task,
     TaskError,
     Unloadable,
+    apply_scale,
     list_suites,
     resolve_task,
     scan_suite,
@@ -26,6 +27,7 @@ from kernelwright.bench_tasks.task import parse_overrides
 from kernelwright.commands.agents import register as register_agent_commands
 from kernelwright.commands.common import (
     FreshBaselineOption,
+    ScaleOption,
     StrictOption,
     check_sandbox,
     err,
@@ -34,6 +36,7 @@ from kernelwright.commands.common import (
     print_json,
     say,
     settings,
+    unscaled_line,
     warn,
 )
 from kernelwright.commands.keys import keys_app
@@ -112,6 +115,7 @@ def tasks_list(
         str | None, typer.Option(help=f"Only this category ({', '.join(CATEGORIES)}).")
     ] = None,
     strict: StrictOption = False,
+    scale: ScaleOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List tasks of the shipped suites (or of the given suites or folders). A file that does
@@ -126,16 +130,19 @@ def tasks_list(
             loaded, failed = scan_suite(name, strict=strict)
             tasks += loaded
             skipped += failed
+        tasks, lacking = apply_scale(tasks, scale)
     except TaskError as exc:
         fail(str(exc))
     for bad in skipped:
         warn(f"skipped {bad.line()}")
+    if lacking:
+        warn(unscaled_line(scale, lacking))
     tasks = [t for t in tasks if category is None or t.category == category]
     if as_json:
         print_json([t.to_json() for t in tasks])
         return
     table = Table(title=f"{len(tasks)} tasks")
-    for col in ("id", "category", "configs", "backward", "tolerance"):
+    for col in ("id", "category", "configs", "backward", "tolerance", "scales"):
         table.add_column(col)
     for t in tasks:
         n_configs = 1 + len(t.configs)
@@ -146,7 +153,12 @@ def tasks_list(
             else "by dtype"
         )
         table.add_row(
-            term(t.id), term(t.category or "-"), configs, "yes" if t.backward else "", tol
+            term(t.id),
+            term(t.category or "-"),
+            configs,
+            "yes" if t.backward else "",
+            tol,
+            term(", ".join(sorted(t.scales))),
         )
     out.print(table)
 
@@ -189,11 +201,12 @@ def tasks_show(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a module-level size: NAME=VALUE.")
     ] = None,
+    scale: ScaleOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one task's metadata and source."""
     try:
-        task = resolve_task(task_ref, parse_overrides(set_))
+        task = resolve_task(task_ref, parse_overrides(set_), scale)
     except TaskError as exc:
         fail(str(exc))
         return
@@ -209,7 +222,8 @@ def tasks_show(
     out.print(
         term(
             f"default config: {task.default_config}  configs: {task.configs}  "
-            f"sampler: {task.has_sampler}"
+            f"sampler: {task.has_sampler}  scales: {task.scales}"
+            + (f"  (at scale {task.scale})" if task.scale else "")
         )
     )
     from rich.syntax import Syntax
@@ -298,6 +312,7 @@ def eval_cmd(
         list[str] | None,
         typer.Option("--set", help="Override a module-level size of the task: NAME=VALUE."),
     ] = None,
+    scale: ScaleOption = None,
     sandbox: Annotated[str | None, typer.Option(help="auto, bwrap, docker or process.")] = None,
     allow: Annotated[
         list[str] | None,
@@ -345,7 +360,7 @@ def eval_cmd(
         fail(f"cannot read candidate {candidate}: {exc.__class__.__name__}: {exc}")
         return
     try:
-        task = resolve_task(task_ref, parse_overrides(set_))
+        task = resolve_task(task_ref, parse_overrides(set_), scale)
         name = backend or infer_backend(source)
         get_backend(name)
     except (TaskError, UnknownBackend) as exc:

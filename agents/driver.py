@@ -26,7 +26,7 @@ from kernelwright.agents.providers.replay import ReplayProvider
 from kernelwright.agents.providers.sdk import SdkProvider
 from kernelwright.agents.strategies import STRATEGIES, make_strategy
 from kernelwright.backends import UnknownBackend, get_backend
-from kernelwright.bench_tasks import Task, TaskError, list_suites, scan_suite
+from kernelwright.bench_tasks import Task, TaskError, apply_scale, list_suites, scan_suite
 from kernelwright.runs.bench import (
     BenchError,
     build_workers,
@@ -34,6 +34,7 @@ from kernelwright.runs.bench import (
     differing_options,
     options_from_record,
     recorded_options,
+    recorded_scale,
     stop_sandbox_children,
     suite_name,
     worker_limit,
@@ -85,6 +86,7 @@ class AgentPlan:
     jobs: int = 1
     retry_failed: bool = False
     strict: bool = False  # a suite file that does not load is an error, not a skipped line
+    scale: str | None = None  # the size preset tasks that have it run at (``--scale``)
 
 
 @dataclass(frozen=True)
@@ -184,13 +186,24 @@ def _select_tasks(
     wanted: tuple[str, ...],
     strict: bool = False,
     warn: Callable[[str], None] = lambda message: None,
+    scale: str | None = None,
 ) -> list[Task]:
     try:
         tasks, failed = scan_suite(suite, strict=strict)
+        tasks, unscaled = apply_scale(tasks, scale)
     except TaskError as exc:
         raise AgentError(str(exc)) from None
     for bad in failed:
         warn(f"skipped {visible(bad.line())}")
+    chosen = _chosen(suite, tasks, wanted)
+    lacking = [t.id for t in chosen if t.id in unscaled]
+    if lacking:
+        shown = ", ".join(map(visible, lacking[:5])) + (" ..." if len(lacking) > 5 else "")
+        warn(f"{len(lacking)} task(s) have no {scale!r} preset and run at their own sizes: {shown}")
+    return chosen
+
+
+def _chosen(suite: str, tasks: list[Task], wanted: tuple[str, ...]) -> list[Task]:
     if not wanted:
         return tasks
     by_name = {t.id: t for t in tasks} | {t.stem: t for t in tasks}
@@ -214,6 +227,13 @@ def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan
         raise AgentError(f"run {run_id} is not an agent run (resume a bench with bench --resume)")
     if plan.suite is not None and suite_name(plan.suite) != info.suite:
         raise AgentError(f"run {run_id} ran suite {visible(info.suite)}, not {plan.suite}")
+    try:
+        scale = recorded_scale(info.options, f"run {run_id}")
+    except BenchError as exc:
+        raise AgentError(str(exc)) from None
+    if plan.scale is not None and plan.scale != scale:
+        shown = f"scale {visible(scale)}" if scale else "no --scale"
+        raise AgentError(f"run {run_id} ran with {shown}, not --scale {plan.scale}")
     if plan.suite is None and info.suite not in list_suites():
         raise AgentError(
             f"run {run_id} ran the task folder {visible(info.suite)}: pass --suite with that "
@@ -281,6 +301,7 @@ def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan
         tasks_at_once=plan.tasks_at_once,
         jobs=plan.jobs,
         retry_failed=plan.retry_failed,
+        scale=scale,
     )
     return resumed, _Recorded(info.options, identity, facts if isinstance(facts, dict) else {})
 
@@ -329,7 +350,7 @@ def run_agents(
         get_backend(plan.backend)
     except UnknownBackend as exc:
         raise AgentError(str(exc)) from None
-    tasks = _select_tasks(plan.suite, plan.tasks, plan.strict, warn)
+    tasks = _select_tasks(plan.suite, plan.tasks, plan.strict, warn, plan.scale)
     if provider is None:
         provider, source_identity = make_provider(
             plan.model, store, base_url=plan.base_url, keys=keys, prices=prices, retry=retry
@@ -373,6 +394,7 @@ def run_agents(
             options={
                 "kind": "run",
                 "eval": recorded_options(options),
+                "scale": plan.scale,
                 "planned": [t.id for t in tasks],
                 "agent": {
                     "identity": identity,

@@ -10,7 +10,8 @@ input sets are drawn with different seeds for one model, the reference runs on t
 - ``loose_tolerance``: an all-zeros output, the output's mean, or the output for another input
   set passes the task's tolerance for more than 99% of the values;
 - ``memory_budget``: inputs, parameters and outputs of a config exceed a memory budget
-  (measured on the ``meta`` device, so nothing of that size is allocated);
+  (measured on the ``meta`` device, so nothing of that size is allocated); the ``SCALES``
+  presets are measured so too, and not run;
 - ``eager_exceeds_tolerance``: the task in its own dtype misses its float64 reference by more
   than the task's tolerance (forward outputs, and gradients for ``BACKWARD`` tasks);
 - ``reference_error``, ``load_error`` and ``invalid_waiver`` when the task cannot be checked.
@@ -323,6 +324,17 @@ class _Linter:
         parts += f" + outputs {_gib(out_bytes)}{estimated}"
         return in_bytes + (params or 0) + out_bytes, parts
 
+    def check_scale(self, name: str, config: dict[str, Any], index: int) -> None:
+        """A size preset is sized for a GPU and not run here: its tensors are only measured, on
+        the meta device, against the same budget."""
+        total, parts = self.memory(config, index)
+        if total is not None and total > self.budget:
+            self.add(
+                "memory_budget",
+                f"scale {name}: {parts} = {_gib(total)} exceeds the {_gib(self.budget)} budget",
+                config,
+            )
+
     def run_config(self, config: dict[str, Any], index: int) -> None:
         total, parts = self.memory(config, index)
         if total is not None and total > self.budget:
@@ -578,6 +590,8 @@ def lint_task(
     with _quiet_rng():
         for index, config in enumerate(configs):
             linter.run_config(config, index)
+        for index, name in enumerate(sorted(task.scales), start=len(configs)):
+            linter.check_scale(name, {**task.default_config, **task.scales[name]}, index)
     for finding in linter.finish():
         if finding.code in waivers:
             finding.waived = True

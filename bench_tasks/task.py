@@ -3,7 +3,9 @@
 A task file defines ``class Model(nn.Module)``, ``get_inputs()`` and ``get_init_inputs()``.
 Optional module-level extensions: keyword parameters with defaults on ``get_inputs`` /
 ``get_init_inputs`` (the defaults are the benchmark configuration), ``CONFIGS`` (more configs),
-``sample_config(rng)`` (random configs), ``CATEGORY``, ``ATOL``, ``RTOL`` and ``BACKWARD``.
+``sample_config(rng)`` (random configs), ``SCALES`` (named presets that replace the benchmark
+config, ``{"gpu": dict(...)}`` for sizes that fill a GPU), ``CATEGORY``, ``ATOL``, ``RTOL`` and
+``BACKWARD``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import random
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,6 +47,8 @@ CATEGORIES = (
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 # The file-name part of a shipped task id (``smoke/relu``).
 SHIPPED_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+# The name of a size preset (``SCALES``, ``--scale``).
+SCALE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 class TaskError(ValueError):
@@ -104,6 +108,9 @@ class Task:
     has_sampler: bool = False
     # Module-level sizes that configs set (the file runs with each config's values).
     global_keys: tuple[str, ...] = ()
+    # Named size presets (``SCALES``) and the one applied, if any (``at_scale``).
+    scales: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scale: str | None = None
 
     @property
     def stem(self) -> str:
@@ -112,7 +119,21 @@ class Task:
     @property
     def source_hash(self) -> str:
         text = self.source + repr(sorted(self.overrides.items()))
+        if self.scale is not None:  # a preset is another benchmark: nothing measured is shared
+            text += f"\nscale={self.scale}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def at_scale(self, name: str | None) -> Task:
+        """This task with the preset ``name`` as its benchmark config (the other configs stay:
+        correctness still holds on the small and awkward sizes); ``None`` is the task itself."""
+        if name is None:
+            return self
+        if name not in self.scales:
+            have = ", ".join(sorted(self.scales)) or "none"
+            raise TaskError(f"{self.id} has no {name!r} scale preset (its presets: {have})")
+        return replace(
+            self, default_config={**self.default_config, **self.scales[name]}, scale=name
+        )
 
     def module(self) -> ModuleType:
         """Execute the task file in a fresh module, with ``--set`` overrides applied."""
@@ -155,6 +176,8 @@ class Task:
             "default_config": self.default_config,
             "configs": self.configs,
             "has_sampler": self.has_sampler,
+            "scales": self.scales,
+            "scale": self.scale,
         }
 
 
@@ -288,6 +311,7 @@ def load_task(
                 f"{sorted(unknown - set(sizes))}"
             )
     default_config.update({k: sizes[k] for k in sorted(global_keys)})
+    scales = _scales(path, getattr(module, "SCALES", None), default_config)
     category = getattr(module, "CATEGORY", None) or side.get("category")
     if category is not None and category not in CATEGORIES:
         raise TaskError(f"{path.name}: CATEGORY {category!r} is not one of {', '.join(CATEGORIES)}")
@@ -313,7 +337,42 @@ def load_task(
         configs=configs,
         has_sampler=callable(getattr(module, "sample_config", None)),
         global_keys=tuple(sorted(global_keys)),
+        scales=scales,
     )
+
+
+def _scales(path: Path, value: Any, default_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A task file's ``SCALES``, checked: named presets of config keys the task has."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TaskError(f"{path.name}: SCALES must be a dict of preset names to config dicts")
+    scales: dict[str, dict[str, Any]] = {}
+    for name, preset in value.items():
+        if not isinstance(name, str) or not SCALE_NAME.fullmatch(name):
+            raise TaskError(
+                f"{path.name}: SCALES preset name {name!r} is not a short lowercase name"
+            )
+        if not isinstance(preset, dict):
+            raise TaskError(f"{path.name}: SCALES[{name!r}] must be a dict of config values")
+        unknown = sorted(set(preset) - set(default_config))
+        if unknown:
+            raise TaskError(f"{path.name}: SCALES[{name!r}] names unknown parameters {unknown}")
+        scales[name] = dict(preset)
+    return scales
+
+
+def apply_scale(tasks: list[Task], scale: str | None) -> tuple[list[Task], list[str]]:
+    """``tasks`` at the preset ``scale`` where they have it, and the ids of those that have
+    not (they keep their own benchmark config; the caller says so)."""
+    if scale is None:
+        return tasks, []
+    if not SCALE_NAME.fullmatch(scale):
+        raise TaskError(f"--scale {scale!r}: expected a preset name such as gpu")
+    lacking = [t.id for t in tasks if scale not in t.scales]
+    if len(lacking) == len(tasks) and tasks:
+        raise TaskError(f"--scale {scale}: no task here has that preset")
+    return [t.at_scale(scale) if scale in t.scales else t for t in tasks], lacking
 
 
 def suite_dir(suite: str) -> Path:
@@ -393,17 +452,22 @@ def load_suite(
     return scan_suite(suite, overrides, strict)[0]
 
 
-def resolve_task(ref: str, overrides: dict[str, Any] | None = None) -> Task:
-    """A task from a shipped id (``smoke/relu``) or a path to a task file."""
+def resolve_task(
+    ref: str, overrides: dict[str, Any] | None = None, scale: str | None = None
+) -> Task:
+    """A task from a shipped id (``smoke/relu``) or a path to a task file, at the preset
+    ``scale`` if one is named (a task without it is an error)."""
+    if scale is not None and not SCALE_NAME.fullmatch(scale):
+        raise TaskError(f"--scale {scale!r}: expected a preset name such as gpu")
     path = Path(ref)
     if path.suffix == ".py" and path.is_file():
-        return load_task(path, str(path.resolve()), overrides)
+        return load_task(path, str(path.resolve()), overrides).at_scale(scale)
     suite, sep, stem = ref.partition("/")
     # A shipped id names a file of a shipped suite and nothing else: no separators, no ``..``.
     if sep and suite in list_suites() and SHIPPED_STEM.fullmatch(stem):
         path = SUITES_DIR / suite / f"{stem}.py"
         if path.is_file():
-            return load_task(path, ref, overrides)
+            return load_task(path, ref, overrides).at_scale(scale)
     raise TaskError(
         f"unknown task {ref!r}: give a shipped id like smoke/relu or a path to a task file"
     )

@@ -23,6 +23,7 @@ from kernelwright.commands.common import (
     EXIT_INFRA,
     EXIT_INTERRUPTED,
     FreshBaselineOption,
+    ScaleOption,
     StrictOption,
     check_sandbox,
     err,
@@ -166,6 +167,7 @@ def run_cmd(
         ),
     ] = False,
     strict: StrictOption = False,
+    scale: ScaleOption = None,
     retry_failed_calls: Annotated[
         bool,
         typer.Option(
@@ -294,6 +296,7 @@ def run_cmd(
         jobs=jobs,
         retry_failed=retry_failed_calls,
         strict=strict,
+        scale=scale,
     )
     cfg = settings(timeout=timeout, db=db)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

@@ -44,6 +44,22 @@ StrictOption = Annotated[
     ),
 ]
 
+ScaleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scale",
+        metavar="PRESET",
+        help="Benchmark each task at its size preset of this name (gpu: sizes that fill a "
+        "modern GPU); correctness is still checked on the task's other configs too.",
+    ),
+]
+
+
+def unscaled_line(scale: str | None, lacking: list[str]) -> str:
+    """The warning for the tasks that have no ``--scale`` preset and keep their own sizes."""
+    shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+    return f"{len(lacking)} task(s) have no {scale!r} preset and keep their own sizes: {shown}"
+
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """``error: message`` as one line on stderr (the message may hold data: it is shown as

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from kernelwright.commands.common import (
     EXIT_INFRA,
+    ScaleOption,
     check_sandbox,
     fail,
     out,
@@ -33,6 +34,7 @@ def profile_cmd(
         float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
     ] = None,
     sandbox: Annotated[str | None, typer.Option(help="auto, bwrap or process.")] = None,
+    scale: ScaleOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print exactly one JSON object.")] = False,
 ) -> None:
     """Profile one kernel: evaluate it, then, if correct, run it under its backend's profiler
@@ -49,7 +51,7 @@ def profile_cmd(
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read candidate {candidate}: {exc.__class__.__name__}: {exc}")
     try:
-        task = resolve_task(task_ref)
+        task = resolve_task(task_ref, scale=scale)
         name = backend or infer_backend(source)
         get_backend(name)
     except (TaskError, UnknownBackend) as exc:

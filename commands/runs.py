@@ -34,6 +34,7 @@ from kernelwright.commands.common import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     FreshBaselineOption,
+    ScaleOption,
     StrictOption,
     check_sandbox,
     err,
@@ -278,6 +279,7 @@ def bench_into_store(
     show_progress: bool,
     use_recorded: bool = False,
     strict: bool = False,
+    scale: str | None = None,
 ) -> int:
     """Run a bench with a progress bar; Ctrl-C and SIGTERM store the run as interrupted."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -295,6 +297,7 @@ def bench_into_store(
                 progress,
                 use_recorded=use_recorded,
                 strict=strict,
+                scale=scale,
             )
     except BenchError as exc:
         fail(str(exc))
@@ -343,6 +346,7 @@ def bench(
     use_recorded: UseRecordedOption = False,
     fresh_baseline: FreshBaselineOption = False,
     strict: StrictOption = False,
+    scale: ScaleOption = None,
     db: DbOption = None,
     timeout: Annotated[
         float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
@@ -386,6 +390,7 @@ def bench(
             show_progress=sys.stdout.isatty() and not as_json,
             use_recorded=use_recorded,
             strict=strict,
+            scale=scale,
         )
         payload = bench_payload(store, run_id)
     if as_json:
@@ -820,7 +825,7 @@ def _against(
     as_json: bool,
 ) -> tuple[dict[str, Any], str]:
     """The candidate records: a stored run, an export, or a folder evaluated into a new run."""
-    from kernelwright.runs.bench import options_from_record
+    from kernelwright.runs.bench import options_from_record, recorded_scale
     from kernelwright.runs.regress import records_from_run
 
     path = Path(ref)
@@ -840,6 +845,8 @@ def _against(
         options = options_from_record(
             recorded.get("eval"), cfg.eval_options(), base_name, use_recorded=use_recorded
         )
+        # The folder is measured at the baseline's size preset, or the two would not compare.
+        scale = recorded_scale(recorded, base_name)
     except BenchError as exc:
         fail(str(exc))
     _check_backend(backend, options.compile_only)
@@ -854,6 +861,7 @@ def _against(
         jobs=jobs,
         resume=None,
         show_progress=sys.stdout.isatty() and not as_json,
+        scale=scale,
     )
     return records_from_run(store, run_id), f"run {run_id} ({path})"
 

@@ -29,11 +29,12 @@ from kernelwright.bench_tasks import (
     Task,
     TaskError,
     Unloadable,
+    apply_scale,
     list_suites,
     scan_suite,
     suite_dir,
 )
-from kernelwright.bench_tasks.task import SUITES_DIR
+from kernelwright.bench_tasks.task import SCALE_NAME, SUITES_DIR
 from kernelwright.runs.measurements import joules_per_call
 from kernelwright.runs.scheduler import Scheduler
 from kernelwright.runs.store import Pick, Store, TaskResult
@@ -100,6 +101,8 @@ class BenchPlan:
     missing: list[str]
     unmatched: list[str]
     skipped: list[Unloadable] = field(default_factory=list)  # suite files that do not load
+    scale: str | None = None  # the size preset the tasks run at (``--scale``)
+    unscaled: list[str] = field(default_factory=list)  # task ids without that preset
 
     @property
     def evaluable(self) -> list[Task]:
@@ -112,12 +115,15 @@ def suite_name(suite: str) -> str:
     return folder.name if folder.parent == SUITES_DIR else str(folder)
 
 
-def plan_bench(solutions: Path, suite: str, strict: bool = False) -> BenchPlan:
+def plan_bench(
+    solutions: Path, suite: str, strict: bool = False, scale: str | None = None
+) -> BenchPlan:
     """Pair each task of ``suite`` with ``solutions/<task file stem>.py``; raise ``BenchError``.
     A suite file that does not load is skipped (listed in the plan), or with ``strict`` an
-    error."""
+    error. With ``scale``, tasks that have that size preset run at it."""
     try:
         tasks, skipped = scan_suite(suite, strict=strict)
+        tasks, unscaled = apply_scale(tasks, scale)
         name = suite_name(suite)
     except TaskError as exc:
         raise BenchError(str(exc)) from None
@@ -141,7 +147,17 @@ def plan_bench(solutions: Path, suite: str, strict: bool = False) -> BenchPlan:
         missing=[task.id for task in tasks if task.id not in sources],
         unmatched=sorted(f"{stem}.py" for stem in files if stem not in stems),
         skipped=skipped,
+        scale=scale,
+        unscaled=[t for t in unscaled if t in sources],
     )
+
+
+def recorded_scale(options: dict[str, Any], where: str) -> str | None:
+    """The size preset a stored run recorded, refused unless it is a preset name."""
+    scale = options.get("scale")
+    if scale is not None and not (isinstance(scale, str) and SCALE_NAME.fullmatch(scale)):
+        raise BenchError(f"{where}: recorded scale {visible(scale)} is not a preset name")
+    return scale
 
 
 def recorded_options(options: EvalOptions) -> dict[str, Any]:
@@ -390,12 +406,17 @@ def _resume_plan(
     backend: str | None,
     options: EvalOptions,
     use_recorded: bool,
-) -> tuple[Path, str, str, EvalOptions]:
-    """What a resumed run evaluates: its recorded suite, backend and solutions folder, checked
-    the way a user's own input is; evaluation options from the user's settings (see
-    ``options_from_record``)."""
+    scale: str | None,
+) -> tuple[Path, str, str, EvalOptions, str | None]:
+    """What a resumed run evaluates: its recorded suite, backend, size preset and solutions
+    folder, checked the way a user's own input is; evaluation options from the user's settings
+    (see ``options_from_record``)."""
     run = store.get_run(run_id)
     recorded = dict(run.options)
+    run_scale = recorded_scale(recorded, f"run {run_id}")
+    if scale is not None and scale != run_scale:
+        shown = f"scale {visible(run_scale)}" if run_scale else "no --scale"
+        raise BenchError(f"run {run_id} was a bench with {shown}, not --scale {scale}")
     if suite is not None:
         if suite_name(suite) != run.suite:
             raise BenchError(f"run {run_id} was a bench of suite {visible(run.suite)}, not {suite}")
@@ -415,7 +436,7 @@ def _resume_plan(
     resumed = options_from_record(
         recorded.get("eval"), options, f"run {run_id}", use_recorded=use_recorded
     )
-    return folder, run.suite, run.backend, resumed
+    return folder, run.suite, run.backend, resumed, run_scale
 
 
 def _create_run(
@@ -435,6 +456,7 @@ def _create_run(
         options={
             "kind": "bench",
             "solutions": str(folder.resolve()),
+            "scale": plan.scale,
             "eval": recorded_options(options),
             "jobs": workers,
             "planned": [task.id for task in plan.evaluable],
@@ -456,9 +478,12 @@ def run_bench(
     progress: Progress | None = None,
     use_recorded: bool = False,
     strict: bool = False,
+    scale: str | None = None,
 ) -> int:
     """Evaluate every candidate of ``solutions`` on its task of ``suite``; return the run id.
     A suite file that does not load is skipped with a warning, or with ``strict`` an error.
+    With ``scale``, each task that has that size preset is benchmarked at it (recorded with
+    the run; a resume uses the run's).
 
     With ``resume_run``, the run's recorded suite, backend and (when ``solutions`` is None)
     solutions folder are used; ``suite`` or ``backend`` that differ raise ``BenchError``. The
@@ -468,8 +493,8 @@ def run_bench(
     if jobs < 1:
         raise BenchError("-j/--jobs must be at least 1")
     if resume_run is not None:
-        folder, suite, backend, options = _resume_plan(
-            store, resume_run, solutions, suite, backend, options, use_recorded
+        folder, suite, backend, options, scale = _resume_plan(
+            store, resume_run, solutions, suite, backend, options, use_recorded, scale
         )
     else:
         if solutions is None or suite is None or backend is None:
@@ -479,7 +504,7 @@ def run_bench(
         get_backend(backend)
     except UnknownBackend as exc:
         raise BenchError(str(exc)) from None
-    plan = plan_bench(folder, suite, strict)
+    plan = plan_bench(folder, suite, strict, scale)
     if not plan.sources:
         raise BenchError(
             f"no candidate in {folder} matches a task of suite {plan.suite} "
@@ -499,6 +524,14 @@ def run_bench(
         done = store.resume_run(run_id, recorded_options(options))
     for bad in plan.skipped:
         _warn(progress, run_id, f"skipped {bad.line()}")
+    if plan.unscaled:
+        shown = ", ".join(plan.unscaled[:5]) + (" ..." if len(plan.unscaled) > 5 else "")
+        _warn(
+            progress,
+            run_id,
+            f"{len(plan.unscaled)} task(s) have no {plan.scale!r} preset and run at their own "
+            f"sizes: {shown}",
+        )
     if plan.unmatched:
         _warn(
             progress,
