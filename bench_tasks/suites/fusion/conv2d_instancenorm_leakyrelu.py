@@ -1,0 +1,60 @@
+"""2D convolution, instance normalization (no affine), then leaky ReLU."""
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CATEGORY = "fusion"
+
+CONFIGS = [
+    dict(batch=1, in_channels=3, out_channels=7, height=17, width=45),
+    dict(batch=5, in_channels=33, out_channels=1, height=4, width=3),
+    dict(batch=2, in_channels=1, out_channels=130, height=11, width=6, kernel_size=5),
+]
+
+SCALES = {"gpu": dict(batch=64, in_channels=128, out_channels=256, height=56, width=56)}
+
+
+def sample_config(rng):
+    k = rng.randint(1, 5)
+    return dict(
+        batch=rng.randint(1, 4),
+        in_channels=rng.randint(1, 12),
+        out_channels=rng.randint(1, 24),
+        height=rng.randint(k + 1, 24),
+        width=rng.randint(k + 1, 24),
+        kernel_size=k,
+    )
+
+
+class Model(nn.Module):
+    """h = conv2d(x, W) + conv_bias (valid, stride 1), shape (batch, C, H', W');
+    mu[b, o], var[b, o] = mean and biased variance of h[b, o] over (i, j);
+    n = (h - mu[b, o]) / sqrt(var[b, o] + eps);
+    y = n if n >= 0 else negative_slope * n.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        eps: float,
+        negative_slope: float,
+    ):
+        super().__init__()
+        self.eps = eps
+        self.negative_slope = negative_slope
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = F.instance_norm(self.conv(x), eps=self.eps)
+        return F.leaky_relu(n, self.negative_slope)
+
+
+def get_inputs(batch=4, in_channels=16, height=32, width=32):
+    return [torch.randn(batch, in_channels, height, width)]
+
+
+def get_init_inputs(in_channels=16, out_channels=32, kernel_size=3, eps=1e-5, negative_slope=0.2):
+    return [in_channels, out_channels, kernel_size, eps, negative_slope]

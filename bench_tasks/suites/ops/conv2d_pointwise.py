@@ -1,0 +1,43 @@
+"""Pointwise (1x1) 2D convolution with bias over an NCHW batch."""
+
+import torch
+import torch.nn as nn
+
+CATEGORY = "conv"
+
+CONFIGS = [
+    dict(batch=1, in_channels=3, out_channels=17, height=31, width=45),
+    dict(batch=3, in_channels=129, out_channels=7, height=1, width=67),
+    dict(batch=2, in_channels=1, out_channels=64, height=13, width=1),
+]
+
+SCALES = {"gpu": dict(batch=64, in_channels=256, out_channels=256, height=56, width=56)}
+
+
+def sample_config(rng):
+    return dict(
+        batch=rng.randint(1, 4),
+        in_channels=rng.randint(1, 80),
+        out_channels=rng.randint(1, 80),
+        height=rng.randint(1, 40),
+        width=rng.randint(1, 40),
+    )
+
+
+class Model(nn.Module):
+    """y[b, o, i, j] = bias[o] + sum_c weight[o, c, 0, 0] * x[b, c, i, j]."""
+
+    def __init__(self, in_channels: int, out_channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+def get_inputs(batch=4, in_channels=64, height=32, width=32):
+    return [torch.randn(batch, in_channels, height, width)]
+
+
+def get_init_inputs(in_channels=64, out_channels=64):
+    return [in_channels, out_channels]

@@ -1,0 +1,37 @@
+"""Euclidean (L2) norm over the last dimension of a (batch, dim) matrix."""
+
+import torch
+import torch.nn as nn
+
+CATEGORY = "reduce"
+
+CONFIGS = [
+    dict(batch=7, dim=4099),
+    dict(batch=1000, dim=1),
+    dict(batch=1, dim=12345),
+]
+
+SCALES = {"gpu": dict(batch=32768, dim=8192)}
+
+
+def sample_config(rng):
+    return dict(batch=rng.randint(1, 64), dim=rng.randint(1, 5000))
+
+
+class Model(nn.Module):
+    """y[b] = sqrt(sum_j x[b, j]^2) (torch.linalg.vector_norm, ord 2); output shape (batch,)."""
+
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.linalg.vector_norm(x, ord=2, dim=-1)
+
+
+def get_inputs(batch=256, dim=4096):
+    # Rows of different magnitudes.
+    return [torch.randn(batch, dim) * torch.exp(torch.randn(batch, 1))]
+
+
+def get_init_inputs():
+    return []
