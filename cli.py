@@ -39,6 +39,7 @@ from kernelwright.commands.common import (
     unscaled_line,
     warn,
 )
+from kernelwright.commands.compare import register as register_compare_command
 from kernelwright.commands.keys import keys_app
 from kernelwright.commands.profile import register as register_profile_command
 from kernelwright.commands.runs import register as register_run_commands
@@ -55,6 +56,7 @@ tasks_app = typer.Typer(help="List and inspect benchmark tasks.", no_args_is_hel
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(keys_app, name="keys")
 register_run_commands(app)
+register_compare_command(app)
 register_agent_commands(app)
 register_profile_command(app)
 
