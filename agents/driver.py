@@ -39,6 +39,7 @@ from kernelwright.runs.bench import (
     suite_name,
     worker_limit,
 )
+from kernelwright.runs.ray_executor import EXECUTORS, RayEvaluator, RayUnavailable
 from kernelwright.runs.scheduler import Scheduler
 from kernelwright.runs.store import Store
 from kernelwright.textsafe import visible
@@ -87,6 +88,8 @@ class AgentPlan:
     retry_failed: bool = False
     strict: bool = False  # a suite file that does not load is an error, not a skipped line
     scale: str | None = None  # the size preset tasks that have it run at (``--scale``)
+    executor: str = "local"  # or "ray": evaluations on a Ray cluster (LLM calls stay here)
+    ray_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -380,8 +383,23 @@ def run_agents(
                     f"{visible(facts.name)}: its prompts keep the recorded device"
                 )
             facts = told
-    limit, why = worker_limit(plan.backend)
-    device_workers = min(plan.jobs, limit)
+    ray: RayEvaluator | None = None
+    builds = build_workers(plan.backend)
+    if plan.executor == "ray":
+        try:
+            ray = RayEvaluator(plan.ray_address, plan.backend)
+            limit, builds = ray.slots()
+        except RayUnavailable as exc:
+            if ray is not None:
+                ray.close()
+            raise AgentError(str(exc)) from None
+        why = f"the Ray cluster has {limit} slot(s) for backend {plan.backend}"
+        device_workers = min(plan.jobs, limit) if plan.jobs > 1 else limit
+    elif plan.executor == "local":
+        limit, why = worker_limit(plan.backend)
+        device_workers = min(plan.jobs, limit)
+    else:
+        raise AgentError(f"--executor {plan.executor!r}: choose from {', '.join(EXECUTORS)}")
     if device_workers < plan.jobs:
         warn(f"running {device_workers} evaluation(s) at once, not {plan.jobs}: {why}")
     if resume_run is None:
@@ -395,6 +413,7 @@ def run_agents(
                 "kind": "run",
                 "eval": recorded_options(options),
                 "scale": plan.scale,
+                "executor": plan.executor,
                 "planned": [t.id for t in tasks],
                 "agent": {
                     "identity": identity,
@@ -422,7 +441,8 @@ def run_agents(
         options,
         device_workers=device_workers,
         llm_workers=max(1, plan.llm_workers),
-        build_workers=build_workers(plan.backend),
+        build_workers=builds,
+        **({} if ray is None else {"evaluate_fn": ray}),
     )
     agent = AgentRun(
         store,
@@ -446,6 +466,8 @@ def run_agents(
     except BaseException as exc:
         # Verdicts cut short are not stored: their rows stay running, and a resume redoes them.
         scheduler.shutdown(cancel=True)
+        if ray is not None:
+            ray.cancel()
         stop_sandbox_children()
         store.finish_run(run_id, "interrupted")
         if isinstance(exc, RunStopped):
@@ -453,6 +475,9 @@ def run_agents(
         if isinstance(exc, KeyboardInterrupt):
             raise AgentInterrupted(run_id) from None
         raise
+    finally:
+        if ray is not None:
+            ray.close()
     scheduler.shutdown()
     store.finish_run(run_id, "finished")
     return AgentOutcome(

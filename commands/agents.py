@@ -22,9 +22,12 @@ from rich.text import Text
 from kernelwright.commands.common import (
     EXIT_INFRA,
     EXIT_INTERRUPTED,
+    ExecutorOption,
     FreshBaselineOption,
+    RayAddressOption,
     ScaleOption,
     StrictOption,
+    check_executor,
     check_sandbox,
     err,
     fail,
@@ -168,6 +171,8 @@ def run_cmd(
     ] = False,
     strict: StrictOption = False,
     scale: ScaleOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
     retry_failed_calls: Annotated[
         bool,
         typer.Option(
@@ -218,6 +223,7 @@ def run_cmd(
             fail(f"{name} must be at least 1")
     if tasks_at_once < 1:
         fail("--tasks-at-once must be at least 1")
+    check_executor(executor, ray_address)
     if timeout is not None and timeout <= 0:
         fail("--timeout must be a positive number of seconds")
     if resume is None:
@@ -297,6 +303,8 @@ def run_cmd(
         retry_failed=retry_failed_calls,
         strict=strict,
         scale=scale,
+        executor=executor,
+        ray_address=ray_address,
     )
     cfg = settings(timeout=timeout, db=db)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)

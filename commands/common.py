@@ -54,6 +54,37 @@ ScaleOption = Annotated[
     ),
 ]
 
+ExecutorOption = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where evaluations run: local (this machine) or ray (a Ray cluster: one evaluation "
+        "per GPU of each node, or per CPU on a CPU backend; needs the ray extra).",
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        metavar="ADDR",
+        help="With --executor ray: the cluster (auto, or HOST:PORT of its head); default: a "
+        "Ray instance started on this machine.",
+    ),
+]
+
+
+def check_executor(executor: str, ray_address: str | None) -> None:
+    """Refuse an unknown executor, an address without Ray, and Ray where it is not installed,
+    each in one line (exit 2), before anything is stored."""
+    import importlib.util
+
+    if executor not in ("local", "ray"):
+        fail(f"--executor {executor!r}: choose from local, ray")
+    if ray_address is not None and executor != "ray":
+        fail("--ray-address goes with --executor ray")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        fail("--executor ray needs Ray: pip install -e '.[ray]' (or pip install 'ray>=2.40')")
+
 
 def unscaled_line(scale: str | None, lacking: list[str]) -> str:
     """The warning for the tasks that have no ``--scale`` preset and keep their own sizes."""

@@ -33,9 +33,12 @@ from kernelwright.commands.common import (
     EXIT_INFRA,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
+    ExecutorOption,
     FreshBaselineOption,
+    RayAddressOption,
     ScaleOption,
     StrictOption,
+    check_executor,
     check_sandbox,
     err,
     fail,
@@ -280,6 +283,8 @@ def bench_into_store(
     use_recorded: bool = False,
     strict: bool = False,
     scale: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> int:
     """Run a bench with a progress bar; Ctrl-C and SIGTERM store the run as interrupted."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -298,6 +303,8 @@ def bench_into_store(
                 use_recorded=use_recorded,
                 strict=strict,
                 scale=scale,
+                executor=executor,
+                ray_address=ray_address,
             )
     except BenchError as exc:
         fail(str(exc))
@@ -347,6 +354,8 @@ def bench(
     fresh_baseline: FreshBaselineOption = False,
     strict: StrictOption = False,
     scale: ScaleOption = None,
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
     db: DbOption = None,
     timeout: Annotated[
         float | None, typer.Option(help="Wall-clock limit in seconds for each phase.")
@@ -361,6 +370,7 @@ def bench(
         fail("-j/--jobs must be at least 1")
     if timeout is not None and timeout <= 0:
         fail("--timeout must be a positive number of seconds")
+    check_executor(executor, ray_address)
     if resume is None:
         if use_recorded:
             fail("--use-recorded-options goes with --resume")
@@ -391,6 +401,8 @@ def bench(
             use_recorded=use_recorded,
             strict=strict,
             scale=scale,
+            executor=executor,
+            ray_address=ray_address,
         )
         payload = bench_payload(store, run_id)
     if as_json:
@@ -595,26 +607,43 @@ def runs_calls(
 def runs_export(
     run_ref: RunArgument,
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="File (jsonl) or folder (sources) to write.")
+        Path,
+        typer.Option(
+            "-o", "--output", help="File (jsonl) or folder (sources; dataset: new or empty)."
+        ),
     ],
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
-            help="jsonl: one verdict record per task; sources: one kernel file per task.",
+            help="jsonl: one verdict record per task; sources: one kernel file per task; "
+            "dataset: parquet and JSON lines of every evaluation with lineage and LLM "
+            "conversation, and a dataset card.",
         ),
     ] = "jsonl",
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export a run's results as JSON lines, or its kernels as a solutions folder."""
-    if fmt not in ("jsonl", "sources"):
-        fail(f"unknown --format {fmt!r}: jsonl or sources")
+    """Export a run's results as JSON lines, its kernels as a solutions folder, or a dataset."""
+    if fmt not in ("jsonl", "sources", "dataset"):
+        fail(f"unknown --format {fmt!r}: dataset, jsonl or sources")
+    if fmt == "dataset":
+        from kernelwright.runs.dataset import DatasetError, check_target, require_pyarrow
+
+        try:
+            require_pyarrow()
+            check_target(output)
+        except DatasetError as exc:
+            fail(str(exc))
     try:
         with open_store(db) as store:
             run_id = resolve_run(store, run_ref)
             if fmt == "jsonl":
                 count = store.export_jsonl(run_id, output)
+            elif fmt == "dataset":
+                from kernelwright.runs.dataset import export_dataset
+
+                count = export_dataset(store, run_id, output, _stored_keys())
             else:
                 count = len(store.export_sources(run_id, output))
     except OSError as exc:
@@ -622,7 +651,19 @@ def runs_export(
     if as_json:
         print_json({"run": run_id, "format": fmt, "path": str(output), "tasks": count})
     else:
-        say(f"wrote {count} tasks of run {run_id} to {output}")
+        what = "evaluations" if fmt == "dataset" else "tasks"
+        say(f"wrote {count} {what} of run {run_id} to {output}")
+
+
+def _stored_keys() -> list[str]:
+    """The keys in the keys file, for the dataset export to scrub (none if it cannot be read)."""
+    from kernelwright.agents.providers.base import ProviderError
+    from kernelwright.agents.providers.keys import load_keys
+
+    try:
+        return list(load_keys().values())
+    except (ProviderError, OSError):
+        return []
 
 
 # -- leaderboard ----------------------------------------------------------------------------------

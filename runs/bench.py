@@ -36,6 +36,7 @@ from kernelwright.bench_tasks import (
 )
 from kernelwright.bench_tasks.task import SCALE_NAME, SUITES_DIR
 from kernelwright.runs.measurements import joules_per_call
+from kernelwright.runs.ray_executor import EXECUTORS, RayEvaluator, RayUnavailable
 from kernelwright.runs.scheduler import Scheduler
 from kernelwright.runs.store import Pick, Store, TaskResult
 from kernelwright.textsafe import visible
@@ -340,6 +341,9 @@ class _Runner:
     total: int
     completed: int = 0
     in_flight: dict[Future[Verdict], tuple[int, Task]] = field(default_factory=dict)
+    # A Ray cluster's evaluator and build slots (``--executor ray``); None: this machine.
+    ray: RayEvaluator | None = None
+    builds: int | None = None
 
     def submit_next(self, scheduler: Scheduler) -> bool:
         item = next(self.pending, None)
@@ -369,8 +373,8 @@ class _Runner:
             self.options,
             device_workers=self.jobs,
             llm_workers=1,
-            build_workers=build_workers(self.backend),
-            evaluate_fn=_evaluate,
+            build_workers=build_workers(self.backend) if self.builds is None else self.builds,
+            evaluate_fn=_evaluate if self.ray is None else self.ray,
         )
         # With a build stage, keep the builders busy ahead of the device.
         ahead = self.jobs + scheduler.build_capacity
@@ -386,6 +390,8 @@ class _Runner:
             # Verdicts of evaluations cut short are not stored: their rows stay ``running``
             # and a resumed run abandons and redoes them.
             scheduler.shutdown(cancel=True)
+            if self.ray is not None:
+                self.ray.cancel()
             _stop_children(self.in_flight)
             raise
         scheduler.shutdown()
@@ -447,6 +453,7 @@ def _create_run(
     options: EvalOptions,
     label: str | None,
     workers: int,
+    executor: str = "local",
 ) -> int:
     """Record a new bench run with what a resume and a summary need to know."""
     return store.create_run(
@@ -459,6 +466,7 @@ def _create_run(
             "scale": plan.scale,
             "eval": recorded_options(options),
             "jobs": workers,
+            "executor": executor,
             "planned": [task.id for task in plan.evaluable],
             "missing": plan.missing,
             "unmatched": plan.unmatched,
@@ -479,11 +487,15 @@ def run_bench(
     use_recorded: bool = False,
     strict: bool = False,
     scale: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> int:
     """Evaluate every candidate of ``solutions`` on its task of ``suite``; return the run id.
     A suite file that does not load is skipped with a warning, or with ``strict`` an error.
     With ``scale``, each task that has that size preset is benchmarked at it (recorded with
-    the run; a resume uses the run's).
+    the run; a resume uses the run's). With ``executor="ray"`` the evaluations run on the Ray
+    cluster at ``ray_address`` (None: a Ray instance started here), as many at once as it has
+    slots (GPUs, or CPUs on a CPU backend), capped by ``jobs`` when that is above 1.
 
     With ``resume_run``, the run's recorded suite, backend and (when ``solutions`` is None)
     solutions folder are used; ``suite`` or ``backend`` that differ raise ``BenchError``. The
@@ -510,10 +522,60 @@ def run_bench(
             f"no candidate in {folder} matches a task of suite {plan.suite} "
             "(name each file like its task file, e.g. relu.py)"
         )
-    limit, why = worker_limit(backend)
-    workers = min(jobs, limit)
+    where = _executor(executor, ray_address, backend, jobs)
+    try:
+        return _bench_with(
+            store, plan, folder, backend, options, label, jobs, resume_run, progress, where
+        )
+    finally:
+        if where.ray is not None:
+            where.ray.close()
+
+
+@dataclass
+class _Where:
+    """Where a bench's evaluations run: this machine's workers, or a Ray cluster's slots."""
+
+    name: str
+    workers: int
+    why: str  # what limits ``workers``
+    ray: RayEvaluator | None = None
+    builds: int | None = None  # build-stage workers (None: as on this machine)
+
+
+def _executor(executor: str, address: str | None, backend: str, jobs: int) -> _Where:
+    if executor not in EXECUTORS:
+        raise BenchError(f"--executor {executor!r}: choose from {', '.join(EXECUTORS)}")
+    if executor == "local":
+        limit, why = worker_limit(backend)
+        return _Where(executor, min(jobs, limit), why)
+    ray: RayEvaluator | None = None
+    try:
+        ray = RayEvaluator(address, backend)
+        limit, builds = ray.slots()
+    except RayUnavailable as exc:
+        if ray is not None:
+            ray.close()
+        raise BenchError(str(exc)) from None
+    why = f"the Ray cluster has {limit} slot(s) for backend {backend}"
+    return _Where(executor, min(jobs, limit) if jobs > 1 else limit, why, ray, builds)
+
+
+def _bench_with(
+    store: Store,
+    plan: BenchPlan,
+    folder: Path,
+    backend: str,
+    options: EvalOptions,
+    label: str | None,
+    jobs: int,
+    resume_run: int | None,
+    progress: Progress | None,
+    where: _Where,
+) -> int:
+    workers = where.workers
     if resume_run is None:
-        run_id = _create_run(store, plan, folder, backend, options, label, workers)
+        run_id = _create_run(store, plan, folder, backend, options, label, workers, where.name)
         done: set[str] = set()
     else:
         run_id = resume_run
@@ -540,10 +602,19 @@ def run_bench(
             f"{plan.suite}: {', '.join(plan.unmatched)}",
         )
     if workers < jobs:
-        _warn(progress, run_id, f"running {workers} evaluation(s) at once, not {jobs}: {why}")
+        _warn(progress, run_id, f"running {workers} evaluation(s) at once, not {jobs}: {where.why}")
     todo = [(task, plan.sources[task.id]) for task in plan.evaluable if task.id not in done]
     runner = _Runner(
-        store, run_id, backend, options, workers, progress or _ignore, iter(todo), len(todo)
+        store,
+        run_id,
+        backend,
+        options,
+        workers,
+        progress or _ignore,
+        iter(todo),
+        len(todo),
+        ray=where.ray,
+        builds=where.builds,
     )
     runner.progress(BenchEvent("plan", run_id, 0, len(todo)))
     try:

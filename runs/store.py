@@ -548,11 +548,17 @@ class Store:
         return run
 
     def finished_tasks(self, run_id: int) -> set[str]:
-        """Tasks of the run that have a done evaluation (a resumed run skips them)."""
+        """Tasks of the run that have a done evaluation with a verdict on the kernel (a resumed
+        run skips them); an ``infra_error`` is no such verdict (a lost node, a failed parent),
+        so a resume evaluates its task again."""
         with self._sessions() as session:
             rows = session.scalars(
                 select(Evaluation.task_id)
-                .where(Evaluation.run_id == run_id, Evaluation.state == "done")
+                .where(
+                    Evaluation.run_id == run_id,
+                    Evaluation.state == "done",
+                    func.coalesce(Evaluation.status, "infra_error") != "infra_error",
+                )
                 .distinct()
             )
             return set(rows)
