@@ -137,7 +137,7 @@ class Comparison:
     @property
     def summary(self) -> str:
         """One line: the tasks, the correctness changes and the overall time ratio."""
-        parts = [f"{self.paired} tasks in both runs"]
+        parts = [f"{self.paired} task{'' if self.paired == 1 else 's'} in both runs"]
         parts += [f"{self.count(c)} {c.replace('_', ' ')}" for c in CHANGES[:2]]
         parts.append(f"{self.count('not_comparable')} not comparable")
         for key, side in (("missing", "A"), ("new", "B")):
@@ -146,7 +146,8 @@ class Comparison:
         if self.geomean_ratio is not None:
             parts.append(
                 f"time B/A {format_ratio(self.geomean_ratio)} "
-                f"{format_interval(self.ratio_interval, format_ratio)} over {self.timed} tasks"
+                f"{format_interval(self.ratio_interval, format_ratio)} over {self.timed} "
+                f"task{'' if self.timed == 1 else 's'}"
             )
         else:
             parts.append("no task timed comparably in both")

@@ -167,3 +167,34 @@ def test_a_lost_node_becomes_infra_error_and_resume_redoes_it(
     done = Counter(task for task, state, _, _ in _rows(db) if state == "done")
     assert {task for task, n in done.items() if n == 2} == {task for task, _ in lost}
     assert all(n <= 2 for n in done.values())
+
+
+@pytest.mark.slow
+def test_an_agent_run_verifies_on_the_cluster(
+    cluster: Any, cache_dir: Path, tmp_path: Path
+) -> None:
+    """``run --executor ray``: the Coder's kernel is verified on a node, the calls stay here."""
+    made, _ = cluster
+    relu = (EXAMPLES / "triton" / "relu.py").read_text()
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps(
+            {
+                "coder:smoke/relu:r1": [f"Here it is.\n```python\n{relu}```\n"],
+            }
+        )
+    )
+    env = _env(tmp_path, cache_dir, "agent.db")
+    done = _kw(
+        env,
+        "run",
+        *("--suite", "smoke", "--tasks", "relu", "--backend", "triton", "--rounds", "1"),
+        *("--model", f"scripted:{script}", "--json"),
+        *("--executor", "ray", "--ray-address", made.address),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert [t["status"] for t in summary["tasks"]] == ["correct"]
+    assert summary["paid_calls"] == 1  # one round: the Coder's call, made by the driver
+    verdicts = [json.loads(v or "{}") for _, _, _, v in _rows(tmp_path / "agent.db")]
+    assert verdicts and all(v["extra"].get("ray_node") for v in verdicts)
