@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -63,3 +65,26 @@ def test_the_suites_lint_clean() -> None:
     assert len(reports) >= sum(MINIMUM.values())
     unclean = {r.task_id: sorted(r.codes(include_waived=False)) for r in reports if not r.ok}
     assert not unclean
+
+
+HAND_WRITTEN = Path(__file__).resolve().parent.parent / "examples" / "ops"
+
+
+def test_hand_written_kernels_cover_a_third_of_ops(suites: dict[str, list]) -> None:
+    stems = {t.stem for t in suites["ops"]}
+    for backend in ("cpu", "triton"):
+        files = {p.stem for p in (HAND_WRITTEN / backend).glob("*.py")}
+        assert files <= stems, sorted(files - stems)
+        assert len(files) * 3 >= len(stems), (backend, len(files), len(stems))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", ["softmax", "log_softmax", "gelu_tanh", "bias_add_rows"])
+def test_hand_written_triton_kernels_are_correct(run_eval: Any, stem: str) -> None:
+    """The trickier Triton references (row reductions, a tanh of their own, a parameter), on the
+    interpreter; every reference is checked by ``bench examples/ops/<backend> --suite ops``."""
+    verdict = run_eval(
+        HAND_WRITTEN / "triton" / f"{stem}.py", f"ops/{stem}", "triton", timing=False, trials=1
+    )
+    assert verdict.status == "correct", verdict.log[-2000:]
+    assert not verdict.violations

@@ -1,0 +1,49 @@
+"""Elementwise (|x| + 0.1) ^ 2.5 as an OpenMP loop in C++."""
+
+import torch
+import torch.nn as nn
+from torch.utils.cpp_extension import load_inline
+
+CPP_SOURCE = r"""
+// Only the headers this kernel uses: <torch/extension.h> would add the whole C++ frontend
+// and double the build time.
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/empty_like.h>
+#include <torch/csrc/utils/pybind.h>
+#include <cmath>
+
+at::Tensor pow_scalar_forward(at::Tensor x) {
+    TORCH_CHECK(x.is_contiguous() && x.scalar_type() == at::kFloat, "contiguous float32 input expected");
+    auto y = at::empty_like(x);
+    const float* src = x.data_ptr<float>();
+    float* dst = y.data_ptr<float>();
+    const int64_t n = x.numel();
+    #pragma omp parallel for if (n >= 32768)
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = src[i];
+        // t^2.5 = t * t * sqrt(t) for t > 0: cheaper than std::pow and as accurate.
+        const float t = std::fabs(v) + 0.1f;
+        dst[i] = t * t * std::sqrt(t);
+    }
+    return y;
+}
+"""
+
+_ext = load_inline(
+    name="kw_ops_pow_scalar_cpu",
+    cpp_sources=CPP_SOURCE,
+    functions=["pow_scalar_forward"],
+    extra_cflags=["-O3", "-fopenmp"],
+    extra_ldflags=["-fopenmp"],
+    no_implicit_headers=True,
+    with_pytorch_error_handling=False,
+    verbose=False,
+)
+
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _ext.pow_scalar_forward(x.contiguous())

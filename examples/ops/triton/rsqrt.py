@@ -1,0 +1,27 @@
+"""Elementwise reciprocal square root as a Triton kernel (positive inputs), correctly rounded sqrt then divide."""
+
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def rsqrt_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask, other=0.0)
+    y = 1.0 / tl.sqrt_rn(x)
+    tl.store(y_ptr + offs, y, mask=mask)
+
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous()
+        y = torch.empty_like(x)
+        n = x.numel()
+        rsqrt_kernel[(triton.cdiv(n, 1024),)](x, y, n, BLOCK=1024)
+        return y

@@ -1,0 +1,29 @@
+"""Sigmoid as a Triton elementwise kernel, from exp(-|x|) so that it never overflows."""
+
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def sigmoid_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask, other=0.0)
+    e = tl.exp(-tl.abs(x))
+    r = 1.0 / (1.0 + e)
+    y = tl.where(x < 0.0, e * r, r)
+    tl.store(y_ptr + offs, y, mask=mask)
+
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous()
+        y = torch.empty_like(x)
+        n = x.numel()
+        sigmoid_kernel[(triton.cdiv(n, 1024),)](x, y, n, BLOCK=1024)
+        return y
