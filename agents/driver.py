@@ -305,6 +305,8 @@ def _resumed_plan(store: Store, run_id: int, plan: AgentPlan) -> tuple[AgentPlan
         jobs=plan.jobs,
         retry_failed=plan.retry_failed,
         scale=scale,
+        executor=plan.executor,  # where the rest is evaluated: the user's choice now
+        ray_address=plan.ray_address,
     )
     return resumed, _Recorded(info.options, identity, facts if isinstance(facts, dict) else {})
 

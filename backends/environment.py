@@ -235,6 +235,7 @@ def comparable(
         ("torch CUDA build", ("versions", "torch_cuda")),
         ("torch HIP build", ("versions", "torch_hip")),
         ("triton", ("versions", "triton")),
+        ("size preset", ("scale",)),
     ]
     backend = _get(env_a, "backend")
     if backend == "pallas":

@@ -111,6 +111,8 @@ class Task:
     # Named size presets (``SCALES``) and the one applied, if any (``at_scale``).
     scales: dict[str, dict[str, Any]] = field(default_factory=dict)
     scale: str | None = None
+    # At a preset: the task's own benchmark config, still checked, and the one configs extend.
+    unscaled_config: dict[str, Any] | None = None
 
     @property
     def stem(self) -> str:
@@ -124,15 +126,19 @@ class Task:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def at_scale(self, name: str | None) -> Task:
-        """This task with the preset ``name`` as its benchmark config (the other configs stay:
-        correctness still holds on the small and awkward sizes); ``None`` is the task itself."""
+        """This task with the preset ``name`` as its benchmark config (its own default and the
+        other configs stay: correctness still holds on the small and awkward sizes); ``None`` is
+        the task itself."""
         if name is None:
             return self
         if name not in self.scales:
             have = ", ".join(sorted(self.scales)) or "none"
             raise TaskError(f"{self.id} has no {name!r} scale preset (its presets: {have})")
         return replace(
-            self, default_config={**self.default_config, **self.scales[name]}, scale=name
+            self,
+            default_config={**self.default_config, **self.scales[name]},
+            scale=name,
+            unscaled_config=dict(self.default_config),
         )
 
     def module(self) -> ModuleType:
@@ -147,10 +153,13 @@ class Task:
         return load_task_module(self.path, {**self.overrides, **sizes})
 
     def correctness_configs(self, rng: random.Random, n_sampled: int) -> list[dict[str, Any]]:
-        """The default config, every listed config, then ``n_sampled`` drawn by the task's sampler."""
+        """The default config, every listed config, then ``n_sampled`` drawn by the task's
+        sampler; at a preset, the preset first, then the task's own default, which the listed
+        and drawn configs extend (a config never inherits a preset's sizes)."""
+        base = self.default_config if self.unscaled_config is None else self.unscaled_config
         chosen = [dict(self.default_config)]
-        for cfg in self.configs:
-            full = {**self.default_config, **cfg}
+        for cfg in [{}, *self.configs]:
+            full = {**base, **cfg}
             if full not in chosen:
                 chosen.append(full)
         if self.has_sampler and n_sampled > 0:
@@ -161,7 +170,7 @@ class Task:
                     raise TaskError(
                         f"{self.id}: sample_config must return a dict, got {type(drawn).__name__}"
                     )
-                chosen.append({**self.default_config, **drawn})
+                chosen.append({**base, **drawn})
         return chosen
 
     def to_json(self) -> dict[str, Any]:
@@ -291,6 +300,8 @@ def load_task(
         **_keyword_defaults(module.get_init_inputs),
         **_keyword_defaults(module.get_inputs),
     }
+    # A preset names keyword sizes only: a module-level one would need the file run with it.
+    scales = _scales(path, getattr(module, "SCALES", None), set(default_config))
     configs = list(getattr(module, "CONFIGS", []) or []) + list(side.get("configs", []))
     # A config may also set module-level sizes (KernelBench's files have no keyword sizes): their
     # values now are the benchmark's, and each such config runs the file with its own.
@@ -311,7 +322,6 @@ def load_task(
                 f"{sorted(unknown - set(sizes))}"
             )
     default_config.update({k: sizes[k] for k in sorted(global_keys)})
-    scales = _scales(path, getattr(module, "SCALES", None), default_config)
     category = getattr(module, "CATEGORY", None) or side.get("category")
     if category is not None and category not in CATEGORIES:
         raise TaskError(f"{path.name}: CATEGORY {category!r} is not one of {', '.join(CATEGORIES)}")
@@ -341,8 +351,8 @@ def load_task(
     )
 
 
-def _scales(path: Path, value: Any, default_config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A task file's ``SCALES``, checked: named presets of config keys the task has."""
+def _scales(path: Path, value: Any, keys: set[str]) -> dict[str, dict[str, Any]]:
+    """A task file's ``SCALES``, checked: named presets of the keyword sizes the task has."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -355,9 +365,12 @@ def _scales(path: Path, value: Any, default_config: dict[str, Any]) -> dict[str,
             )
         if not isinstance(preset, dict):
             raise TaskError(f"{path.name}: SCALES[{name!r}] must be a dict of config values")
-        unknown = sorted(set(preset) - set(default_config))
+        unknown = sorted(set(preset) - keys)
         if unknown:
-            raise TaskError(f"{path.name}: SCALES[{name!r}] names unknown parameters {unknown}")
+            raise TaskError(
+                f"{path.name}: SCALES[{name!r}] names {unknown}, which are not keyword "
+                "parameters of get_inputs or get_init_inputs"
+            )
         scales[name] = dict(preset)
     return scales
 

@@ -127,7 +127,8 @@ def run_calls(store: Store, run_id: int) -> list[StoredCall]:
 
 def done_record(store: Store, run_id: int, task_id: str, source: str) -> dict[str, Any] | None:
     """The verdict record of the first done evaluation of ``source`` for ``task_id`` in the
-    run (the one every proposal of that source got when it was measured)."""
+    run (the one every proposal of that source got when it was measured); an ``infra_error``
+    does not count."""
     digest = source_hash(source)
     with store._sessions() as session:
         record = session.scalars(
@@ -137,6 +138,8 @@ def done_record(store: Store, run_id: int, task_id: str, source: str) -> dict[st
                 Evaluation.run_id == run_id,
                 Evaluation.task_id == task_id,
                 Evaluation.state == "done",
+                # An infrastructure failure is no verdict on the source: it is measured again.
+                func.coalesce(Evaluation.status, "infra_error") != "infra_error",
                 Candidate.source_hash == digest,
             )
             .order_by(Evaluation.id)

@@ -198,3 +198,58 @@ def test_an_agent_run_verifies_on_the_cluster(
     assert summary["paid_calls"] == 1  # one round: the Coder's call, made by the driver
     verdicts = [json.loads(v or "{}") for _, _, _, v in _rows(tmp_path / "agent.db")]
     assert verdicts and all(v["extra"].get("ray_node") for v in verdicts)
+
+
+def test_auto_means_bwrap_on_every_node(cluster: Any, tmp_path: Path) -> None:
+    """A node resolves ``auto`` by itself: one without bwrap would run the candidate at the
+    process level unannounced, so the evaluator sends the level, never ``auto``."""
+    import ray
+
+    from kernelwright.bench_tasks import resolve_task
+    from kernelwright.runs.ray_executor import RayEvaluator
+    from kernelwright.verifier import EvalOptions, Verdict
+
+    made, _ = cluster
+    evaluator = RayEvaluator(made.address, "triton")
+    sent: dict[str, Any] = {}
+
+    class Remote:
+        def options(self, **resources: Any) -> Remote:
+            sent["resources"] = resources
+            return self
+
+        def remote(self, task: Any, source: str, backend: str, options: EvalOptions) -> Any:
+            sent["options"] = options
+            return ray.put(Verdict(task.id, backend, "cpu", "correct"))
+
+    evaluator._remote = Remote()
+    try:
+        task = resolve_task("smoke/relu")
+        for asked, expected in (("auto", "bwrap"), ("process", "process")):
+            options = EvalOptions(cache_dir=tmp_path, sandbox=asked)
+            assert evaluator(task, "source", "triton", options).status == "correct"
+            assert sent["options"].sandbox == expected
+        assert sent["resources"] == {"num_cpus": 1, "num_gpus": 0, "max_retries": 0}
+    finally:
+        evaluator.close()
+
+
+def test_the_gpu_a_process_was_given_is_its_childrens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray gives each GPU evaluation one GPU through CUDA_VISIBLE_DEVICES: the verifier's
+    children, whose environment is built from scratch, must see that one, not every GPU."""
+    from kernelwright.backends import get_backend
+    from kernelwright.bench_tasks import resolve_task
+    from kernelwright.verifier import EvalOptions
+    from kernelwright.verifier.evaluate import Evaluation
+
+    target = get_backend("cpu")
+    options = EvalOptions(cache_dir=tmp_path, sandbox="process")
+    ev = Evaluation(resolve_task("smoke/relu"), "source", target, target.status(), options)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3")
+    assert ev._env("correctness", tmp_path, False)["CUDA_VISIBLE_DEVICES"] == "3"
+    assert ev._gpu_index() == 3
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert "CUDA_VISIBLE_DEVICES" not in ev._env("correctness", tmp_path, False)
+    assert ev._gpu_index() is None

@@ -7,6 +7,7 @@ import json
 import random
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -58,9 +59,16 @@ def test_a_preset_replaces_the_benchmark_config_and_keeps_the_others(tmp_path: P
     assert task.scales == {"gpu": {"batch": 16384, "dim": 4096}}
     big = task.at_scale("gpu")
     assert big.scale == "gpu" and big.default_config == {"batch": 16384, "dim": 4096}
-    # Correctness still covers the small and awkward sizes.
+    # Correctness still covers the task's own default and its small and awkward sizes, which
+    # never inherit the preset's sizes.
     configs = big.correctness_configs(random.Random(0), 0)
-    assert configs == [{"batch": 16384, "dim": 4096}, {"batch": 3, "dim": 5}]
+    assert configs == [
+        {"batch": 16384, "dim": 4096},
+        {"batch": 8, "dim": 64},
+        {"batch": 3, "dim": 5},
+    ]
+    partial = replace(big, configs=[{"batch": 2}])
+    assert partial.correctness_configs(random.Random(0), 0)[-1] == {"batch": 2, "dim": 64}
     # Nothing measured at one size is taken for the other (baselines key on the hash).
     assert big.source_hash != task.source_hash
     assert task.at_scale(None) is task
@@ -75,14 +83,27 @@ def test_a_preset_replaces_the_benchmark_config_and_keeps_the_others(tmp_path: P
         ("[1, 2]", "SCALES must be a dict"),
         ('{"GPU!": dict(batch=1)}', "not a short lowercase name"),
         ('{"gpu": [1]}', "must be a dict of config values"),
-        ('{"gpu": dict(rows=1)}', "unknown parameters"),
+        ('{"gpu": dict(rows=1)}', "not keyword parameters"),
+        # A module-level size would need the file run with it: presets take keyword sizes.
+        ('{"gpu": dict(width=4096)}', "not keyword parameters"),
     ],
 )
 def test_malformed_presets_are_one_line_errors(tmp_path: Path, scales: str, message: str) -> None:
     path = tmp_path / "t.py"
-    path.write_text(PLAIN.format() + f"\nSCALES = {scales}\n")
+    path.write_text(
+        PLAIN.format() + f"\nwidth = 64\nCONFIGS = [dict(width=8)]\nSCALES = {scales}\n"
+    )
     with pytest.raises(TaskError, match=message):
         load_task(path)
+
+
+def test_results_at_different_presets_are_not_comparable() -> None:
+    from kernelwright.backends.environment import comparable
+
+    env = {"backend": "cuda", "device": "H100", "versions": {"torch": "2.13.0"}}
+    assert comparable(env, dict(env))[0]
+    ok, why = comparable({**env, "scale": "gpu"}, env)
+    assert not ok and "size preset differs" in why
 
 
 def test_apply_scale_names_the_tasks_without_the_preset(tmp_path: Path) -> None:

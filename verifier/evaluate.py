@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import math
+import os
 import random
 import re
 import secrets
@@ -221,6 +222,8 @@ class Evaluation:
             **capture_environment(backend.name, options.device_index),
             "sandbox": self.level,
         }
+        if task.scale is not None:  # measured at a size preset: only comparable at the same one
+            self.verdict.extra["environment"]["scale"] = task.scale
         self.root = options.cache_dir / "scratch" / uuid.uuid4().hex[:12]
         self.build_dir = options.cache_dir / "builds" / backend.build_key(source)
         self.logs: list[str] = []
@@ -271,6 +274,10 @@ class Evaluation:
         # the phases apart (E23); the compile child simply gets no device nodes.
         if self.options.device_index is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(self.options.device_index)
+        elif os.environ.get("CUDA_VISIBLE_DEVICES") is not None:
+            # The GPUs this process was given (by the user, or by Ray for one evaluation) are
+            # the children's too, not every GPU of the machine.
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
         # Set by the parent: torch._inductor, which every child imports before its job
         # (worker._preload), would otherwise set a default of its own in the child.
         if phase.startswith("sanitize_"):
@@ -325,7 +332,7 @@ class Evaluation:
         if self.level in ("bwrap", "docker"):
             sandbox.prepare_scratch(scratch, "bwrap")
             if self.backend.needs_gpu_nodes(phase):
-                mounts.devices.extend(sandbox.gpu_device_nodes(self.options.device_index))
+                mounts.devices.extend(sandbox.gpu_device_nodes(self._gpu_index()))
         device = self.backend.needs_gpu_nodes(phase)
         return _Slot(
             scratch=scratch,
@@ -780,6 +787,14 @@ class Evaluation:
                 f"timing functions were replaced: {', '.join(changed)}",
                 [Finding("timer_patch", f"replaced while the candidate ran: {', '.join(changed)}")],
             )
+
+    def _gpu_index(self) -> int | None:
+        """The one GPU whose device node the children get: the chosen index, or the one GPU
+        this process was given by number; None mounts every GPU's node."""
+        if self.options.device_index is not None:
+            return self.options.device_index
+        visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+        return int(visible) if visible.isdigit() else None
 
     def conditions(self) -> tuple[int, list[int]]:
         """The threads and CPUs every timing child of this evaluation runs with.
