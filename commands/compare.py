@@ -6,23 +6,21 @@ runs are read as ``regress`` reads its baseline (a run id, ``latest`` or an expo
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from kernelwright.commands.common import EXIT_INFRA, err, fail, out
+from kernelwright.commands.common import EXIT_INFRA, fail
 from kernelwright.commands.runs import (
     DbOption,
     _checked_records,
     _records_from_jsonl,
     open_store,
     resolve_run,
+    show_report,
 )
-from kernelwright.runs.database import StoreError
-from kernelwright.runs.store import Store, write_file_afresh
-from kernelwright.textsafe import term
+from kernelwright.runs.store import Store
 
 RUN_HELP = "a run id, 'latest' or a file written by `runs export RUN --format jsonl`."
 
@@ -70,18 +68,13 @@ def compare_cmd(
         records_a, name_a = _records(store, run_a)
         records_b, name_b = _records(store, run_b)
     comparison = compare_runs(records_a, records_b, name_a, name_b, resamples, seed)
-    if output is None and fmt == "table":
-        out.print(render_table(comparison))
-        return
-    text = render(comparison, fmt)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        write_file_afresh(output, text)
-    except StoreError as exc:
-        fail(str(exc))
-    err.print(term(f"wrote the {fmt} comparison of {len(comparison.tasks)} tasks to {output}"))
+    show_report(
+        fmt,
+        output,
+        lambda: render_table(comparison),
+        lambda: render(comparison, fmt),
+        f"the {fmt} comparison of {len(comparison.tasks)} tasks",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -702,18 +702,30 @@ def leaderboard_cmd(
     with open_store(db) as store:
         run_ids = [resolve_run(store, ref) for ref in run_refs] if run_refs else None
         board = leaderboard(store, run_ids, groups)
+    show_report(
+        fmt,
+        output,
+        lambda: render_table(board),
+        lambda: render(board, fmt),
+        f"the {fmt} leaderboard of {len(board.rows)} groups",
+    )
+
+
+def show_report(fmt: str, output: Path | None, table: Any, text: Any, what: str) -> None:
+    """A report on the terminal (``table``: a rich renderable, for ``--format table``), on
+    stdout (``text``), or written to ``output`` when it is a new file."""
     if output is None and fmt == "table":
-        out.print(render_table(board))
+        out.print(table())
         return
-    text = render(board, fmt)
+    rendered = text()
     if output is None:
-        sys.stdout.write(text)
+        sys.stdout.write(rendered)
         return
     try:
-        write_file_afresh(output, text)
+        write_file_afresh(output, rendered)
     except StoreError as exc:
         fail(str(exc))
-    err.print(term(f"wrote the {fmt} leaderboard of {len(board.rows)} groups to {output}"))
+    err.print(term(f"wrote {what} to {output}"))
 
 
 # -- regress --------------------------------------------------------------------------------------
