@@ -23,7 +23,7 @@ from kernelwright.bench_tasks import (
     resolve_task,
     scan_suite,
 )
-from kernelwright.bench_tasks.task import parse_overrides
+from kernelwright.bench_tasks.task import parse_overrides, unscaled_line
 from kernelwright.commands.agents import register as register_agent_commands
 from kernelwright.commands.common import (
     FreshBaselineOption,
@@ -36,7 +36,6 @@ from kernelwright.commands.common import (
     print_json,
     say,
     settings,
-    unscaled_line,
     warn,
 )
 from kernelwright.commands.compare import register as register_compare_command

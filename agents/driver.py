@@ -27,6 +27,7 @@ from kernelwright.agents.providers.sdk import SdkProvider
 from kernelwright.agents.strategies import STRATEGIES, make_strategy
 from kernelwright.backends import UnknownBackend, get_backend
 from kernelwright.bench_tasks import Task, TaskError, apply_scale, list_suites, scan_suite
+from kernelwright.bench_tasks.task import unscaled_line
 from kernelwright.runs.bench import (
     BenchError,
     build_workers,
@@ -201,8 +202,7 @@ def _select_tasks(
     chosen = _chosen(suite, tasks, wanted)
     lacking = [t.id for t in chosen if t.id in unscaled]
     if lacking:
-        shown = ", ".join(map(visible, lacking[:5])) + (" ..." if len(lacking) > 5 else "")
-        warn(f"{len(lacking)} task(s) have no {scale!r} preset and run at their own sizes: {shown}")
+        warn(visible(unscaled_line(scale, lacking)))
     return chosen
 
 

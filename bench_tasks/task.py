@@ -375,6 +375,12 @@ def _scales(path: Path, value: Any, keys: set[str]) -> dict[str, dict[str, Any]]
     return scales
 
 
+def unscaled_line(scale: str | None, lacking: list[str]) -> str:
+    """The one warning line for the tasks that have no ``scale`` preset and keep their sizes."""
+    shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+    return f"{len(lacking)} task(s) have no {scale!r} preset and keep their own sizes: {shown}"
+
+
 def apply_scale(tasks: list[Task], scale: str | None) -> tuple[list[Task], list[str]]:
     """``tasks`` at the preset ``scale`` where they have it, and the ids of those that have
     not (they keep their own benchmark config; the caller says so)."""

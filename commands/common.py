@@ -86,12 +86,6 @@ def check_executor(executor: str, ray_address: str | None) -> None:
         fail("--executor ray needs Ray: pip install -e '.[ray]' (or pip install 'ray>=2.40')")
 
 
-def unscaled_line(scale: str | None, lacking: list[str]) -> str:
-    """The warning for the tasks that have no ``--scale`` preset and keep their own sizes."""
-    shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
-    return f"{len(lacking)} task(s) have no {scale!r} preset and keep their own sizes: {shown}"
-
-
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """``error: message`` as one line on stderr (the message may hold data: it is shown as
     plain text, never as markup), then exit ``code``."""

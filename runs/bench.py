@@ -34,7 +34,7 @@ from kernelwright.bench_tasks import (
     scan_suite,
     suite_dir,
 )
-from kernelwright.bench_tasks.task import SCALE_NAME, SUITES_DIR
+from kernelwright.bench_tasks.task import SCALE_NAME, SUITES_DIR, unscaled_line
 from kernelwright.runs.measurements import joules_per_call
 from kernelwright.runs.ray_executor import EXECUTORS, RayEvaluator, RayUnavailable
 from kernelwright.runs.scheduler import Scheduler
@@ -587,13 +587,7 @@ def _bench_with(
     for bad in plan.skipped:
         _warn(progress, run_id, f"skipped {bad.line()}")
     if plan.unscaled:
-        shown = ", ".join(plan.unscaled[:5]) + (" ..." if len(plan.unscaled) > 5 else "")
-        _warn(
-            progress,
-            run_id,
-            f"{len(plan.unscaled)} task(s) have no {plan.scale!r} preset and run at their own "
-            f"sizes: {shown}",
-        )
+        _warn(progress, run_id, unscaled_line(plan.scale, plan.unscaled))
     if plan.unmatched:
         _warn(
             progress,

@@ -194,3 +194,20 @@ def test_bench_records_the_scale_and_a_resume_keeps_it(
         pytest.raises(BenchError, match="recorded scale .* is not a preset name"),
     ):
         run_bench(store, None, str(suite), None, options, resume_run=run_id)
+
+
+def test_an_infra_error_is_no_verdict_a_resume_or_an_agent_reuses(tmp_path: Path) -> None:
+    """A lost node's infra_error row is not a verdict on the kernel: a bench resume evaluates
+    the task again and an agent run measures the source again."""
+    from kernelwright.runs.agent_records import done_record
+
+    with Store(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        run_id = store.create_run("r", "smoke", "cpu", options={})
+        for task_id, status in (("smoke/relu", "infra_error"), ("smoke/gelu", "correct")):
+            candidate = store.add_candidate(run_id, task_id, f"# {task_id}\n", "cpu")
+            evaluation = store.begin_evaluation(run_id, candidate, task_id, "activation")
+            verdict = Verdict(task_id, "cpu", "cpu", status, extra={"environment": ENVIRONMENT})
+            store.finish_evaluation(evaluation, verdict.to_record())
+        assert store.finished_tasks(run_id) == {"smoke/gelu"}
+        assert done_record(store, run_id, "smoke/relu", "# smoke/relu\n") is None
+        assert done_record(store, run_id, "smoke/gelu", "# smoke/gelu\n") is not None
